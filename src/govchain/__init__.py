@@ -1,0 +1,3 @@
+"""govchain: a permissioned blockchain platform for a city's digital governance."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""The HTTP API."""
+
+from govchain.api.server import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,259 @@
+"""The HTTP API (Litestar): routes, DTOs and error mapping; no ledger logic lives here.
+
+Errors are RFC 7807 problem documents (``application/problem+json``) with a stable ``code`` and
+a ``hint``. The OpenAPI document is served at ``/schema/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request, Response, get, post
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+import govchain
+from govchain.api.dto import (
+    BatchSubmitRequest,
+    BatchSubmitResponse,
+    BlockView,
+    ContractInfo,
+    MethodInfo,
+    NotaryView,
+    StateView,
+    StatusView,
+    SubmitItem,
+    SubmitRequest,
+    TxView,
+)
+from govchain.api.views import block_header_view, proof_view, receipt_view, tx_json
+from govchain.contracts.notary import notary_state_key
+from govchain.encoding import decode, encode, to_builtins
+from govchain.errors import BadRequest, GovchainError, MempoolFull, NotFound
+from govchain.merkle import rfc6962, smt
+from govchain.node.runtime import Node, SubmitResult
+from govchain.types import Receipt
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("govchain.api")
+PROBLEM = "application/problem+json"
+MAX_BATCH = 10_000
+MAX_WAIT_S = 30.0
+
+
+def _unhex(value: str, what: str, size: int | None = None) -> bytes:
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        raise BadRequest(f"{what} must be hex", hint=f"Pass the {what} as lowercase hex.") from None
+    if size is not None and len(raw) != size:
+        raise BadRequest(f"{what} must be {size} bytes ({2 * size} hex digits)")
+    return raw
+
+
+def _unbase64(value: str) -> bytes:
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("tx must be base64 of the encoded signed transaction",
+                         hint="Use the SDK or `govchain tx` to build transactions.") from None
+
+
+def _problem(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, GovchainError):
+        body, status = exc.to_problem(request.url.path), exc.status
+        headers = {"Retry-After": "1"} if isinstance(exc, MempoolFull) else {}
+    elif isinstance(exc, HTTPException):
+        status = exc.status_code
+        body = {"type": "about:blank", "title": exc.detail, "status": status,
+                "code": "HTTP_" + str(status), "detail": str(exc.extra or exc.detail),
+                "hint": "See the OpenAPI document at /schema for the expected request."}
+        headers = {}
+    else:
+        log.exception("unhandled error on %s", request.url.path)
+        body, status, headers = GovchainError("internal error").to_problem(), 500, {}
+    return Response(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _submit_item(result: SubmitResult) -> SubmitItem:
+    tx_id = result.tx_id.hex() if result.tx_id else None
+    if result.error is None:
+        return SubmitItem(tx_id, "pending")
+    return SubmitItem(tx_id, "rejected", result.error.to_problem())
+
+
+def create_app(node: Node) -> Litestar:
+    app_ = node.app
+
+    @get("/v1/status", summary="Chain status: height, last block hash, state root")
+    async def status() -> StatusView:
+        meta = app_.info()
+        header = app_.get_header(meta.height)
+        return StatusView(node.genesis.chain_id, node.config.node_id, govchain.__version__,
+                          meta.height, meta.block_hash.hex(), meta.state_root.hex(),
+                          app_.genesis_hash.hex(), header.time_ms, len(node.mempool),
+                          node.mempool.size_bytes, int(time.time() - node.started_at))
+
+    @post("/v1/txs", status_code=202, summary="Submit one signed transaction")
+    async def submit(data: SubmitRequest) -> SubmitItem:
+        result = (await node.submit([_unbase64(data.tx)]))[0]
+        if result.error is not None:
+            raise result.error
+        return _submit_item(result)
+
+    @post("/v1/txs/batch", status_code=200,
+          summary="Submit many signed transactions; each is admitted or rejected on its own")
+    async def submit_batch(data: BatchSubmitRequest) -> BatchSubmitResponse:
+        if not data.txs:
+            raise BadRequest("txs is empty")
+        if len(data.txs) > MAX_BATCH:
+            raise BadRequest(f"at most {MAX_BATCH} transactions per batch")
+        results = await node.submit([_unbase64(t) for t in data.txs])
+        items = [_submit_item(r) for r in results]
+        rejected = sum(1 for i in items if i.error is not None)
+        return BatchSubmitResponse(len(items) - rejected, rejected, items)
+
+    @get("/v1/txs/{tx_id:str}", summary="A transaction's fate, receipt and inclusion proofs")
+    async def get_tx(tx_id: str, wait_ms: int = 0) -> TxView:
+        tid = _unhex(tx_id, "tx_id", 32)
+        if wait_ms > 0:
+            await node.wait_for(tid, min(wait_ms / 1000, MAX_WAIT_S))
+        return await asyncio.to_thread(_tx_view, tid)
+
+    def _tx_view(tid: bytes) -> TxView:
+        loc = node.store.get_tx_location(tid)
+        if loc is None:
+            if (err := node.events.rejected(tid)) is not None:
+                return TxView(tid.hex(), "rejected", error=err.to_problem())
+            if tid in node.mempool:
+                return TxView(tid.hex(), "pending")
+            raise NotFound(f"transaction {tid.hex()} is unknown to this node",
+                           hint="Submit it, or check the id (GET /v1/txs/{id}).")
+        block = app_.get_block(loc.height)
+        receipts = node.store.get_receipts(loc.height) or []
+        raw, receipt_raw = block.txs[loc.index], receipts[loc.index]
+        return TxView(
+            tid.hex(), "committed", loc.height, loc.index, tx_json(raw),
+            receipt_view(decode(receipt_raw, Receipt)), None, block_header_view(block),
+            raw.hex(), receipt_raw.hex(),
+            proof_view(rfc6962.build_inclusion_proof(block.txs, loc.index)),
+            proof_view(rfc6962.build_inclusion_proof(receipts, loc.index)))
+
+    def _block_view(height: int, full: bool) -> BlockView:
+        block = app_.get_block(height)
+        from govchain.types import compute_tx_id, SignedTx
+
+        tx_ids = [compute_tx_id(decode(t, SignedTx).body).hex() for t in block.txs]
+        if not full:
+            return BlockView(block_header_view(block), tx_ids)
+        receipts = [receipt_view(decode(r, Receipt))
+                    for r in node.store.get_receipts(height) or []]
+        return BlockView(block_header_view(block), tx_ids, [tx_json(t) for t in block.txs],
+                         receipts)
+
+    @get("/v1/blocks/latest", summary="The last committed block")
+    async def latest_block(full: bool = False) -> BlockView:
+        return await asyncio.to_thread(_block_view, app_.info().height, full)
+
+    @get("/v1/blocks/{height:int}", summary="A block by height")
+    async def block_by_height(height: int, full: bool = False) -> BlockView:
+        return await asyncio.to_thread(_block_view, height, full)
+
+    @get("/v1/blocks/hash/{block_hash:str}", summary="A block by hash")
+    async def block_by_hash(block_hash: str, full: bool = False) -> BlockView:
+        height = node.store.get_height_by_hash(_unhex(block_hash, "block hash", 32))
+        if height is None:
+            raise NotFound(f"no block with hash {block_hash}")
+        return await asyncio.to_thread(_block_view, height, full)
+
+    def _state_view(key: bytes, height: int | None) -> StateView:
+        result = app_.prove_state(key, height)
+        header = app_.get_block(result.height)
+        return StateView(key.hex(), result.value.hex() if result.value is not None else None,
+                         result.value is not None, result.height, block_header_view(header),
+                         smt.encode_state_proof(result.proof).hex())
+
+    @get("/v1/state/{key:str}",
+         summary="A state key's value, or its absence, with a proof against a block's state root")
+    async def state(key: str, height: int | None = None) -> StateView:
+        return await asyncio.to_thread(_state_view, _unhex(key, "key"), height)
+
+    @get("/v1/notary/{doc_hash:str}", summary="A document's anchor with its state proof")
+    async def notary(doc_hash: str, height: int | None = None) -> NotaryView:
+        h = _unhex(doc_hash, "document hash", 32)
+        record = await asyncio.to_thread(app_.query, "notary", "get", {"hash": h}, height)
+        view = await asyncio.to_thread(_state_view, notary_state_key(h), height)
+        return NotaryView(to_builtins(record), view)
+
+    @get("/v1/orgs", summary="The organisations of this chain")
+    async def orgs() -> list[dict[str, Any]]:
+        return to_builtins(app_.query("identity", "orgs", {}))  # type: ignore[no-any-return]
+
+    @get("/v1/contracts", summary="The system contracts with their methods and argument schemas")
+    async def contracts() -> list[ContractInfo]:
+        return [ContractInfo(c.name, c.description,
+                             [MethodInfo(m.name, m.doc, msgspec.json.schema(m.args_type))
+                              for m in c.methods.values()],
+                             [MethodInfo(v.name, v.doc, msgspec.json.schema(v.args_type))
+                              for v in c.views.values()])
+                for c in app_.registry]
+
+    @post("/v1/query/{contract:str}/{view:str}", status_code=200,
+          summary="Run a contract's read-only view (bytes arguments as hex)")
+    async def query(contract: str, view: str, data: dict[str, Any],
+                    height: int | None = None) -> Any:
+        args = {k: bytes.fromhex(v[4:]) if isinstance(v, str) and v.startswith("hex:") else v
+                for k, v in data.items()}
+        return to_builtins(await asyncio.to_thread(app_.query, contract, view, args, height))
+
+    @get("/v1/events", summary="Server-sent events of committed blocks, resumable from a height")
+    async def events(request: Request[Any, Any, Any], from_height: int | None = None,
+                     full: bool = False) -> ServerSentEvent:
+        last_id = request.headers.get("last-event-id")
+        start = int(last_id) + 1 if last_id and last_id.isdigit() else from_height
+        if start is None:
+            start = app_.info().height + 1
+        return ServerSentEvent(_event_stream(start, full))
+
+    async def _event_stream(start: int, full: bool) -> AsyncIterator[ServerSentEventMessage]:
+        queue = node.events.subscribe()
+        try:
+            next_height = start
+            while True:
+                latest = node.events.height
+                while next_height <= latest:
+                    view = await asyncio.to_thread(_block_view, next_height, full)
+                    yield ServerSentEventMessage(msgspec.json.encode(view).decode(),
+                                                 event="block", id=next_height)
+                    next_height += 1
+                try:
+                    await asyncio.wait_for(queue.get(), timeout=15)
+                except TimeoutError:
+                    yield ServerSentEventMessage(comment="keep-alive")
+        finally:
+            node.events.unsubscribe(queue)
+
+    @get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response[bytes]:
+        return Response(generate_latest(node.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return Litestar(
+        route_handlers=[status, submit, submit_batch, get_tx, latest_block, block_by_height,
+                        block_by_hash, state, notary, orgs, contracts, query, events, metrics],
+        exception_handlers={Exception: _problem},
+        openapi_config=OpenAPIConfig(title="govchain node API", version=govchain.__version__,
+                                     description="Submit signed transactions, read blocks, "
+                                     "transactions and state with proofs, follow the chain."),
+        request_max_body_size=64 * 1024 * 1024,
+        debug=False,
+    )

@@ -1,0 +1,23 @@
+"""The Python SDK."""
+
+from govchain.client.sdk import Client, TxOutcome
+from govchain.client.tx import add_signature, build_tx, coerce_args, tx_id_of
+from govchain.client.verify import (
+    TrustAnchor,
+    verify_header,
+    verify_state_answer,
+    verify_tx_answer,
+)
+
+__all__ = [
+    "Client",
+    "TrustAnchor",
+    "TxOutcome",
+    "add_signature",
+    "build_tx",
+    "coerce_args",
+    "tx_id_of",
+    "verify_header",
+    "verify_state_answer",
+    "verify_tx_answer",
+]

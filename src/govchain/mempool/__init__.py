@@ -1,0 +1,5 @@
+"""Admitted transactions waiting for a block."""
+
+from govchain.mempool.pool import Mempool
+
+__all__ = ["Mempool"]

@@ -1,0 +1,188 @@
+"""The node: the composition root that wires storage, the application, the mempool, the orderer,
+events and metrics, and runs the block loop. It holds no ledger logic of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from govchain.app import Application, CommittedBlock
+from govchain.consensus import CutterConfig, Orderer, SoloOrderer
+from govchain.contracts import ContractRegistry, default_registry
+from govchain.errors import GovchainError, MempoolFull
+from govchain.execution import CheckedTx
+from govchain.mempool import Mempool
+from govchain.node.config import (
+    NodeConfig,
+    load_genesis,
+    load_key,
+    load_node_config,
+    node_dir,
+)
+from govchain.node.events import EventHub, Fate
+from govchain.node.metrics import NodeMetrics
+from govchain.storage import LedgerStore, open_store
+
+__all__ = ["Node", "SubmitResult"]
+
+log = logging.getLogger("govchain.node")
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    tx_id: bytes | None
+    error: GovchainError | None = None
+
+
+class Node:
+    def __init__(self, network_dir: Path, node_id: str = "node0", *,
+                 config: NodeConfig | None = None, store: LedgerStore | None = None,
+                 registry: ContractRegistry | None = None,
+                 orderer: Orderer | None = None) -> None:
+        self.network_dir = network_dir
+        self.config = config or load_node_config(network_dir, node_id)
+        self.dir = node_dir(network_dir, self.config.node_id)
+        self.genesis = load_genesis(network_dir)
+        self.key = load_key(self.dir / "node.key")
+        if store is None:
+            location = self.config.storage
+            if location != "memory:":
+                (self.dir / location).parent.mkdir(parents=True, exist_ok=True)
+                location = str(self.dir / location)
+            store = open_store(location, durable=self.config.durable)
+        self.store = store
+        self.app = Application(store, self.genesis, registry or default_registry(), self.key)
+        self.mempool = Mempool(self.config.mempool_max_txs, self.config.mempool_max_bytes)
+        p = self.genesis.params
+        self.orderer: Orderer = orderer or SoloOrderer(
+            CutterConfig(p.max_block_txs, p.max_block_bytes, p.block_interval_ms))
+        self.events = EventHub()
+        self.metrics = NodeMetrics()
+        self._admitted_at: dict[bytes, float] = {}
+        self._admit_lock = asyncio.Lock()
+        self._loop_task: asyncio.Task[None] | None = None
+        self.started_at = time.time()
+        meta = self.app.info()
+        self.events.height = meta.height
+        self.metrics.height.set(meta.height)
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.orderer.start()
+        self._loop_task = asyncio.create_task(self._block_loop(), name="block-loop")
+        log.info("node %s started at height %d (chain %s)", self.config.node_id,
+                 self.app.info().height, self.genesis.chain_id)
+
+    async def stop(self) -> None:
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            try:
+                await self._loop_task
+            except asyncio.CancelledError:
+                pass
+        await self.orderer.stop()
+        self.store.close()
+
+    # --- admission -------------------------------------------------------------------------
+
+    async def submit(self, raws: list[bytes]) -> list[SubmitResult]:
+        """Admit a batch: each transaction is checked on its own; capacity is all-or-nothing
+        (raises :class:`MempoolFull` and admits nothing when the batch does not fit)."""
+        self.mempool.ensure_room(len(raws), sum(len(r) for r in raws))
+        checked = await asyncio.to_thread(self.app.check_txs, raws, None)
+        async with self._admit_lock:
+            results: list[SubmitResult] = []
+            admitted: list[CheckedTx] = []
+            seen: set[bytes] = set()
+            for item in checked:
+                if isinstance(item, CheckedTx):
+                    if item.tx_id in self.mempool or item.tx_id in seen:
+                        from govchain.errors import ReplayedTransaction
+
+                        err = ReplayedTransaction(f"transaction {item.tx_id.hex()} is already "
+                                                  "pending", tx_id=item.tx_id.hex())
+                        results.append(SubmitResult(item.tx_id, err))
+                        self.metrics.txs_rejected.labels(err.code).inc()
+                        continue
+                    seen.add(item.tx_id)
+                    admitted.append(item)
+                    results.append(SubmitResult(item.tx_id))
+                else:
+                    results.append(SubmitResult(None, item))
+                    self.metrics.txs_rejected.labels(item.code).inc()
+            try:
+                self.mempool.add_all(admitted)
+            except MempoolFull:
+                self.metrics.txs_rejected.labels(MempoolFull.code).inc(len(admitted))
+                raise
+            now = time.monotonic()
+            for tx in admitted:
+                self._admitted_at[tx.tx_id] = now
+            self.metrics.txs_admitted.inc(len(admitted))
+            self._update_mempool_metrics()
+            await self.orderer.order(admitted)
+        return results
+
+    async def wait_for(self, tx_id: bytes, timeout: float) -> Fate | None:
+        """Wait until a transaction is committed or rejected (None on timeout)."""
+        loc = self.store.get_tx_location(tx_id)
+        if loc is not None:
+            return Fate(committed_height=loc.height)
+        if (err := self.events.rejected(tx_id)) is not None:
+            return Fate(error=err)
+        if tx_id not in self.mempool:
+            return None
+        return await self.events.wait(tx_id, timeout)
+
+    # --- the block loop --------------------------------------------------------------------
+
+    async def _block_loop(self) -> None:
+        while True:
+            batch = await self.orderer.next_batch()
+            try:
+                committed = await asyncio.to_thread(self._finalize_and_commit, batch.txs,
+                                                    batch.time_ms)
+            except Exception:
+                log.exception("block production failed; the node stops producing blocks")
+                raise
+            self._after_commit(committed)
+
+    def _finalize_and_commit(self, txs: list[CheckedTx], time_ms: int) -> CommittedBlock:
+        t0 = time.perf_counter()
+        pending = self.app.finalize_block(txs, time_ms)
+        t1 = time.perf_counter()
+        committed = self.app.commit(pending)
+        self.metrics.finalize_seconds.observe(t1 - t0)
+        self.metrics.commit_seconds.observe(time.perf_counter() - t1)
+        return committed
+
+    def _after_commit(self, c: CommittedBlock) -> None:
+        height = c.block.header.height
+        dropped = [(tx.tx_id, err) for tx, err in c.dropped]
+        self.mempool.remove(c.tx_ids)
+        self.mempool.remove(tx_id for tx_id, _ in dropped)
+        now = time.monotonic()
+        for tx_id in c.tx_ids:
+            started = self._admitted_at.pop(tx_id, None)
+            if started is not None:
+                self.metrics.tx_latency.observe(now - started)
+        for tx_id, err in dropped:
+            self._admitted_at.pop(tx_id, None)
+            self.metrics.txs_rejected.labels(err.code).inc()
+            log.warning("transaction %s dropped at block %d: %s", tx_id.hex(), height, err)
+        ok = sum(1 for r in c.receipts if r.ok)
+        self.metrics.txs_committed.labels("ok").inc(ok)
+        self.metrics.txs_committed.labels("failed").inc(len(c.receipts) - ok)
+        self.metrics.blocks.inc()
+        self.metrics.block_txs.observe(len(c.tx_ids))
+        self.metrics.height.set(height)
+        self._update_mempool_metrics()
+        self.events.publish_block(height, c.tx_ids, dropped)
+
+    def _update_mempool_metrics(self) -> None:
+        self.metrics.mempool_txs.set(len(self.mempool))
+        self.metrics.mempool_bytes.set(self.mempool.size_bytes)
