@@ -151,7 +151,10 @@ class UnknownSender(InvalidTransaction):
     code = "TX_UNKNOWN_SENDER"
     status = 403
     title = "Unknown sender"
-    default_hint = "Only keys registered on this chain may send transactions; ask your organisation's admin to enrol your key."
+    default_hint = (
+        "Only keys registered on this chain may send transactions; "
+        "ask your organisation's admin to enrol your key."
+    )
 
 
 class ReplayedTransaction(InvalidTransaction):
@@ -164,7 +167,10 @@ class ReplayedTransaction(InvalidTransaction):
 class ExpiredTransaction(InvalidTransaction):
     code = "TX_EXPIRED"
     title = "Transaction expired or too far in the future"
-    default_hint = "Set valid_until between the current height and the chain's maximum lifetime; the SDK does this."
+    default_hint = (
+        "Set valid_until between the current height and the chain's maximum lifetime; "
+        "the SDK does this."
+    )
 
 
 class UnknownContract(InvalidTransaction):
@@ -205,8 +211,9 @@ class ContractError(GovchainError):
     title = "Contract rejected the transaction"
     default_hint = "Read the receipt's message; the transaction was recorded but changed nothing."
 
-    def __init__(self, message: str, *, code: str | None = None, hint: str | None = None,
-                 **details: Any) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, hint: str | None = None, **details: Any
+    ) -> None:
         super().__init__(message, hint=hint, **details)
         if code is not None:
             self.code = code  # type: ignore[misc]

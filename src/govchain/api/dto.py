@@ -78,6 +78,7 @@ class ReceiptView(msgspec.Struct):
 class BlockView(msgspec.Struct, omit_defaults=True):
     header: HeaderView
     tx_ids: list[str]
+    failed_tx_ids: list[str] = []
     txs: list[dict[str, Any]] | None = None
     receipts: list[ReceiptView] | None = None
 

@@ -37,11 +37,11 @@ from govchain.api.dto import (
 )
 from govchain.api.views import block_header_view, proof_view, receipt_view, tx_json
 from govchain.contracts.notary import notary_state_key
-from govchain.encoding import decode, encode, to_builtins
+from govchain.encoding import decode, to_builtins
 from govchain.errors import BadRequest, GovchainError, MempoolFull, NotFound
 from govchain.merkle import rfc6962, smt
 from govchain.node.runtime import Node, SubmitResult
-from govchain.types import Receipt
+from govchain.types import Receipt, SignedTx, compute_tx_id
 
 __all__ = ["create_app"]
 
@@ -65,8 +65,10 @@ def _unbase64(value: str) -> bytes:
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise BadRequest("tx must be base64 of the encoded signed transaction",
-                         hint="Use the SDK or `govchain tx` to build transactions.") from None
+        raise BadRequest(
+            "tx must be base64 of the encoded signed transaction",
+            hint="Use the SDK or `govchain tx` to build transactions.",
+        ) from None
 
 
 def _problem(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -75,9 +77,14 @@ def _problem(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         headers = {"Retry-After": "1"} if isinstance(exc, MempoolFull) else {}
     elif isinstance(exc, HTTPException):
         status = exc.status_code
-        body = {"type": "about:blank", "title": exc.detail, "status": status,
-                "code": "HTTP_" + str(status), "detail": str(exc.extra or exc.detail),
-                "hint": "See the OpenAPI document at /schema for the expected request."}
+        body = {
+            "type": "about:blank",
+            "title": exc.detail,
+            "status": status,
+            "code": "HTTP_" + str(status),
+            "detail": str(exc.extra or exc.detail),
+            "hint": "See the OpenAPI document at /schema for the expected request.",
+        }
         headers = {}
     else:
         log.exception("unhandled error on %s", request.url.path)
@@ -99,10 +106,19 @@ def create_app(node: Node) -> Litestar:
     async def status() -> StatusView:
         meta = app_.info()
         header = app_.get_header(meta.height)
-        return StatusView(node.genesis.chain_id, node.config.node_id, govchain.__version__,
-                          meta.height, meta.block_hash.hex(), meta.state_root.hex(),
-                          app_.genesis_hash.hex(), header.time_ms, len(node.mempool),
-                          node.mempool.size_bytes, int(time.time() - node.started_at))
+        return StatusView(
+            node.genesis.chain_id,
+            node.config.node_id,
+            govchain.__version__,
+            meta.height,
+            meta.block_hash.hex(),
+            meta.state_root.hex(),
+            app_.genesis_hash.hex(),
+            header.time_ms,
+            len(node.mempool),
+            node.mempool.size_bytes,
+            int(time.time() - node.started_at),
+        )
 
     @post("/v1/txs", status_code=202, summary="Submit one signed transaction")
     async def submit(data: SubmitRequest) -> SubmitItem:
@@ -111,8 +127,11 @@ def create_app(node: Node) -> Litestar:
             raise result.error
         return _submit_item(result)
 
-    @post("/v1/txs/batch", status_code=200,
-          summary="Submit many signed transactions; each is admitted or rejected on its own")
+    @post(
+        "/v1/txs/batch",
+        status_code=200,
+        summary="Submit many signed transactions; each is admitted or rejected on its own",
+    )
     async def submit_batch(data: BatchSubmitRequest) -> BatchSubmitResponse:
         if not data.txs:
             raise BadRequest("txs is empty")
@@ -137,29 +156,42 @@ def create_app(node: Node) -> Litestar:
                 return TxView(tid.hex(), "rejected", error=err.to_problem())
             if tid in node.mempool:
                 return TxView(tid.hex(), "pending")
-            raise NotFound(f"transaction {tid.hex()} is unknown to this node",
-                           hint="Submit it, or check the id (GET /v1/txs/{id}).")
+            raise NotFound(
+                f"transaction {tid.hex()} is unknown to this node",
+                hint="Submit it, or check the id (GET /v1/txs/{id}).",
+            )
         block = app_.get_block(loc.height)
         receipts = node.store.get_receipts(loc.height) or []
         raw, receipt_raw = block.txs[loc.index], receipts[loc.index]
         return TxView(
-            tid.hex(), "committed", loc.height, loc.index, tx_json(raw),
-            receipt_view(decode(receipt_raw, Receipt)), None, block_header_view(block),
-            raw.hex(), receipt_raw.hex(),
+            tid.hex(),
+            "committed",
+            loc.height,
+            loc.index,
+            tx_json(raw),
+            receipt_view(decode(receipt_raw, Receipt)),
+            None,
+            block_header_view(block),
+            raw.hex(),
+            receipt_raw.hex(),
             proof_view(rfc6962.build_inclusion_proof(block.txs, loc.index)),
-            proof_view(rfc6962.build_inclusion_proof(receipts, loc.index)))
+            proof_view(rfc6962.build_inclusion_proof(receipts, loc.index)),
+        )
 
     def _block_view(height: int, full: bool) -> BlockView:
         block = app_.get_block(height)
-        from govchain.types import compute_tx_id, SignedTx
-
         tx_ids = [compute_tx_id(decode(t, SignedTx).body).hex() for t in block.txs]
+        receipts = [decode(r, Receipt) for r in node.store.get_receipts(height) or []]
+        failed = [r.tx_hash.hex() for r in receipts if not r.ok]
         if not full:
-            return BlockView(block_header_view(block), tx_ids)
-        receipts = [receipt_view(decode(r, Receipt))
-                    for r in node.store.get_receipts(height) or []]
-        return BlockView(block_header_view(block), tx_ids, [tx_json(t) for t in block.txs],
-                         receipts)
+            return BlockView(block_header_view(block), tx_ids, failed)
+        return BlockView(
+            block_header_view(block),
+            tx_ids,
+            failed,
+            [tx_json(t) for t in block.txs],
+            [receipt_view(r) for r in receipts],
+        )
 
     @get("/v1/blocks/latest", summary="The last committed block")
     async def latest_block(full: bool = False) -> BlockView:
@@ -179,12 +211,19 @@ def create_app(node: Node) -> Litestar:
     def _state_view(key: bytes, height: int | None) -> StateView:
         result = app_.prove_state(key, height)
         header = app_.get_block(result.height)
-        return StateView(key.hex(), result.value.hex() if result.value is not None else None,
-                         result.value is not None, result.height, block_header_view(header),
-                         smt.encode_state_proof(result.proof).hex())
+        return StateView(
+            key.hex(),
+            result.value.hex() if result.value is not None else None,
+            result.value is not None,
+            result.height,
+            block_header_view(header),
+            smt.encode_state_proof(result.proof).hex(),
+        )
 
-    @get("/v1/state/{key:str}",
-         summary="A state key's value, or its absence, with a proof against a block's state root")
+    @get(
+        "/v1/state/{key:str}",
+        summary="A state key's value, or its absence, with a proof against a block's state root",
+    )
     async def state(key: str, height: int | None = None) -> StateView:
         return await asyncio.to_thread(_state_view, _unhex(key, "key"), height)
 
@@ -201,24 +240,40 @@ def create_app(node: Node) -> Litestar:
 
     @get("/v1/contracts", summary="The system contracts with their methods and argument schemas")
     async def contracts() -> list[ContractInfo]:
-        return [ContractInfo(c.name, c.description,
-                             [MethodInfo(m.name, m.doc, msgspec.json.schema(m.args_type))
-                              for m in c.methods.values()],
-                             [MethodInfo(v.name, v.doc, msgspec.json.schema(v.args_type))
-                              for v in c.views.values()])
-                for c in app_.registry]
+        return [
+            ContractInfo(
+                c.name,
+                c.description,
+                [
+                    MethodInfo(m.name, m.doc, msgspec.json.schema(m.args_type))
+                    for m in c.methods.values()
+                ],
+                [
+                    MethodInfo(v.name, v.doc, msgspec.json.schema(v.args_type))
+                    for v in c.views.values()
+                ],
+            )
+            for c in app_.registry
+        ]
 
-    @post("/v1/query/{contract:str}/{view:str}", status_code=200,
-          summary="Run a contract's read-only view (bytes arguments as hex)")
-    async def query(contract: str, view: str, data: dict[str, Any],
-                    height: int | None = None) -> Any:
-        args = {k: bytes.fromhex(v[4:]) if isinstance(v, str) and v.startswith("hex:") else v
-                for k, v in data.items()}
+    @post(
+        "/v1/query/{contract:str}/{view:str}",
+        status_code=200,
+        summary="Run a contract's read-only view (bytes arguments as hex)",
+    )
+    async def query(
+        contract: str, view: str, data: dict[str, Any], height: int | None = None
+    ) -> Any:
+        args = {
+            k: bytes.fromhex(v[4:]) if isinstance(v, str) and v.startswith("hex:") else v
+            for k, v in data.items()
+        }
         return to_builtins(await asyncio.to_thread(app_.query, contract, view, args, height))
 
     @get("/v1/events", summary="Server-sent events of committed blocks, resumable from a height")
-    async def events(request: Request[Any, Any, Any], from_height: int | None = None,
-                     full: bool = False) -> ServerSentEvent:
+    async def events(
+        request: Request[Any, Any, Any], from_height: int | None = None, full: bool = False
+    ) -> ServerSentEvent:
         last_id = request.headers.get("last-event-id")
         start = int(last_id) + 1 if last_id and last_id.isdigit() else from_height
         if start is None:
@@ -233,8 +288,9 @@ def create_app(node: Node) -> Litestar:
                 latest = node.events.height
                 while next_height <= latest:
                     view = await asyncio.to_thread(_block_view, next_height, full)
-                    yield ServerSentEventMessage(msgspec.json.encode(view).decode(),
-                                                 event="block", id=next_height)
+                    yield ServerSentEventMessage(
+                        msgspec.json.encode(view).decode(), event="block", id=next_height
+                    )
                     next_height += 1
                 try:
                     await asyncio.wait_for(queue.get(), timeout=15)
@@ -248,12 +304,29 @@ def create_app(node: Node) -> Litestar:
         return Response(generate_latest(node.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return Litestar(
-        route_handlers=[status, submit, submit_batch, get_tx, latest_block, block_by_height,
-                        block_by_hash, state, notary, orgs, contracts, query, events, metrics],
+        route_handlers=[
+            status,
+            submit,
+            submit_batch,
+            get_tx,
+            latest_block,
+            block_by_height,
+            block_by_hash,
+            state,
+            notary,
+            orgs,
+            contracts,
+            query,
+            events,
+            metrics,
+        ],
         exception_handlers={Exception: _problem},
-        openapi_config=OpenAPIConfig(title="govchain node API", version=govchain.__version__,
-                                     description="Submit signed transactions, read blocks, "
-                                     "transactions and state with proofs, follow the chain."),
+        openapi_config=OpenAPIConfig(
+            title="govchain node API",
+            version=govchain.__version__,
+            description="Submit signed transactions, read blocks, "
+            "transactions and state with proofs, follow the chain.",
+        ),
         request_max_body_size=64 * 1024 * 1024,
         debug=False,
     )

@@ -16,11 +16,19 @@ __all__ = ["header_view", "proof_view", "receipt_view", "tx_json"]
 
 def header_view(header: BlockHeader, signature: bytes) -> HeaderView:
     return HeaderView(
-        chain_id=header.chain_id, height=header.height, hash=compute_block_hash(header).hex(),
-        prev_hash=header.prev_hash.hex(), time_ms=header.time_ms, tx_count=header.tx_count,
-        tx_root=header.tx_root.hex(), receipts_root=header.receipts_root.hex(),
-        state_root=header.state_root.hex(), proposer=header.proposer.hex(),
-        proposer_signature=signature.hex(), header_raw=encode(header).hex())
+        chain_id=header.chain_id,
+        height=header.height,
+        hash=compute_block_hash(header).hex(),
+        prev_hash=header.prev_hash.hex(),
+        time_ms=header.time_ms,
+        tx_count=header.tx_count,
+        tx_root=header.tx_root.hex(),
+        receipts_root=header.receipts_root.hex(),
+        state_root=header.state_root.hex(),
+        proposer=header.proposer.hex(),
+        proposer_signature=signature.hex(),
+        header_raw=encode(header).hex(),
+    )
 
 
 def block_header_view(block: Block) -> HeaderView:
@@ -35,9 +43,14 @@ def _raw_to_builtins(raw: bytes) -> Any:
 
 
 def receipt_view(receipt: Receipt) -> ReceiptView:
-    return ReceiptView(receipt.tx_hash.hex(), receipt.ok, receipt.code, receipt.message,
-                       [EventView(e.contract, e.name, e.attributes) for e in receipt.events],
-                       _raw_to_builtins(bytes(receipt.result)))
+    return ReceiptView(
+        receipt.tx_hash.hex(),
+        receipt.ok,
+        receipt.code,
+        receipt.message,
+        [EventView(e.contract, e.name, e.attributes) for e in receipt.events],
+        _raw_to_builtins(bytes(receipt.result)),
+    )
 
 
 def tx_json(raw: bytes) -> dict[str, Any]:
@@ -45,11 +58,18 @@ def tx_json(raw: bytes) -> dict[str, Any]:
     signed = decode(raw, SignedTx)
     body = decode(signed.body, TxBody)
     return {
-        "chain_id": body.chain_id, "sender": body.sender.hex(), "nonce": body.nonce.hex(),
-        "valid_until": body.valid_until, "contract": body.contract, "method": body.method,
-        "args": _raw_to_builtins(bytes(body.args)), "scheme": body.scheme,
-        "signatures": [{"public_key": s.public_key.hex(), "signature": s.signature.hex(),
-                        "scheme": s.scheme} for s in signed.signatures],
+        "chain_id": body.chain_id,
+        "sender": body.sender.hex(),
+        "nonce": body.nonce.hex(),
+        "valid_until": body.valid_until,
+        "contract": body.contract,
+        "method": body.method,
+        "args": _raw_to_builtins(bytes(body.args)),
+        "scheme": body.scheme,
+        "signatures": [
+            {"public_key": s.public_key.hex(), "signature": s.signature.hex(), "scheme": s.scheme}
+            for s in signed.signatures
+        ],
     }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import msgspec
 
-from govchain.app.readers import StoreReplayGuard, StoreState
+from govchain.app.readers import LatestStateCache, StoreState
 from govchain.contracts.base import ReadContext
 from govchain.contracts.registry import ContractRegistry
 from govchain.crypto.signing import KeyPair
@@ -34,6 +34,8 @@ from govchain.execution import (
     BlockEnv,
     CheckedTx,
     Execution,
+    RecentTxIndex,
+    ReplayGuard,
     SignatureCache,
     build_genesis,
     check_stateful,
@@ -43,12 +45,16 @@ from govchain.execution import (
     verify_tx_signatures,
 )
 from govchain.merkle import smt
+from govchain.state.overlay import Overlay, StateReader
 from govchain.storage.base import ChainMeta, CommitBatch, LedgerStore
 from govchain.types import (
     Block,
     BlockHeader,
     Genesis,
+    SignedTx,
+    TxBody,
     compute_block_hash,
+    compute_tx_id,
     header_sign_bytes,
 )
 
@@ -88,17 +94,25 @@ class StateProofResult:
 
 
 class Application:
-    def __init__(self, store: LedgerStore, genesis: Genesis, registry: ContractRegistry,
-                 node_key: KeyPair | None = None) -> None:
+    def __init__(
+        self,
+        store: LedgerStore,
+        genesis: Genesis,
+        registry: ContractRegistry,
+        node_key: KeyPair | None = None,
+    ) -> None:
         self.store = store
         self.genesis = genesis
         self.registry = registry
         self.node_key = node_key
         self.sig_cache = SignatureCache()
-        self._guard = StoreReplayGuard(store)
         self._lock = threading.Lock()  # finalize/commit are sequential
+        self._uncommitted: list[PendingBlock] = []  # finalized, commit under way (pipelining)
         self._ensure_genesis()
         self._last_header = self.get_header(self.info().height)
+        self._state = LatestStateCache(store)
+        self._recent = RecentTxIndex()
+        self._load_recent_txs()
 
     # --- info ------------------------------------------------------------------------------
 
@@ -123,16 +137,42 @@ class Application:
         block_hash = compute_block_hash(block.header)
         stored = self.store.get_block_hash(0)
         if stored is None:
-            self.store.commit(CommitBatch(0, block_hash, encode(block), [], [],
-                                          block.header.state_root, execution.writes, nodes))
+            self.store.commit(
+                CommitBatch(
+                    0,
+                    block_hash,
+                    encode(block),
+                    [],
+                    [],
+                    block.header.state_root,
+                    execution.writes,
+                    nodes,
+                )
+            )
         elif stored != block_hash:
-            raise ConfigError("the ledger on disk was created from a different genesis file",
-                              hint="Point the node at the network directory it was created with.")
+            raise ConfigError(
+                "the ledger on disk was created from a different genesis file",
+                hint="Point the node at the network directory it was created with.",
+            )
+
+    def _load_recent_txs(self) -> None:
+        """Rebuild the replay-protection window from the last blocks."""
+        height = self._last_header.height
+        start = max(1, height - self.genesis.params.max_tx_lifetime)
+        for _, raw in self.store.iter_blocks(start, height):
+            block = decode(raw, Block)
+            bodies = (decode(decode(t, SignedTx).body, TxBody) for t in block.txs)
+            txs = (decode(t, SignedTx) for t in block.txs)
+            self._recent.add(
+                (compute_tx_id(s.body), b.valid_until) for s, b in zip(txs, bodies, strict=True)
+            )
+        self._recent.prune(height + 1, every=0)
 
     # --- check_tx --------------------------------------------------------------------------
 
-    def check_txs(self, raws: Sequence[bytes],
-                  pending: Mapping[bytes, object] | None = None) -> list[CheckedTx | GovchainError]:
+    def check_txs(
+        self, raws: Sequence[bytes], pending: Mapping[bytes, object] | None = None
+    ) -> list[CheckedTx | GovchainError]:
         """Admission checks for a batch; each item is the checked tx or the reason it fails."""
         out: list[CheckedTx | GovchainError] = []
         for raw in raws:
@@ -142,7 +182,7 @@ class Application:
                 out.append(exc)
         checked = [c for c in out if isinstance(c, CheckedTx)]
         errors = iter(verify_tx_signatures(checked, self.sig_cache))
-        state, height = StoreState(self.store), self.info().height + 1
+        state, height = self._state, self._last_header.height + 1
         for i, item in enumerate(out):
             if not isinstance(item, CheckedTx):
                 continue
@@ -150,7 +190,7 @@ class Application:
                 out[i] = err
                 continue
             try:
-                check_stateful(item, state, height, self.genesis.params, self._guard, pending)
+                check_stateful(item, state, height, self.genesis.params, self._recent, pending)
             except InvalidTransaction as exc:
                 out[i] = exc
         return out
@@ -161,30 +201,72 @@ class Application:
         """Execute and seal the next block from ordered transactions; persist nothing."""
         if self.node_key is None:
             raise ConfigError("this node has no block-signing key")
-        prev = self._last_header
-        env = BlockEnv(self.chain_id, prev.height + 1, max(time_ms, prev.time_ms),
-                       self.node_key.public_key, self.genesis.params)
-        verify_tx_signatures(txs, self.sig_cache)  # cached for admitted txs: nearly free
-        execution = execute_txs(StoreState(self.store), self.registry, env, txs, self._guard)
-        header, nodes = seal_block(env, compute_block_hash(prev), prev.state_root, execution,
-                                   self.store)
+        state, nodes_reader, recent, prev = self._speculative_tip()
+        env = BlockEnv(
+            self.chain_id,
+            prev.height + 1,
+            max(time_ms, prev.time_ms),
+            self.node_key.public_key,
+            self.genesis.params,
+        )
+        # Admitted transactions are in the signature cache, so this is nearly free; anything
+        # that fails here is dropped with its reason rather than sealed into a block.
+        bad = verify_tx_signatures(txs, self.sig_cache)
+        good = [tx for tx, err in zip(txs, bad, strict=True) if err is None]
+        execution = execute_txs(state, self.registry, env, good, recent)
+        execution.dropped.extend(
+            (tx, err) for tx, err in zip(txs, bad, strict=True) if err is not None
+        )
+        header, nodes = seal_block(
+            env, compute_block_hash(prev), prev.state_root, execution, nodes_reader
+        )
         block_hash = compute_block_hash(header)
         signature = self.node_key.sign(header_sign_bytes(block_hash))
         block = Block(header, signature, [tx.raw for tx in execution.included])
-        return PendingBlock(block, block_hash, execution, nodes)
+        pending = PendingBlock(block, block_hash, execution, nodes)
+        self._uncommitted.append(pending)
+        return pending
+
+    def _speculative_tip(self) -> tuple[StateReader, smt.NodeReader, ReplayGuard, BlockHeader]:
+        """The state after the last *finalized* block: committed state with the writes, nodes and
+        transaction ids of blocks still being committed layered on top. This lets block N+1
+        execute while block N is being written to disk."""
+        if not self._uncommitted:
+            return self._state, self.store, self._recent, self._last_header
+        state: StateReader = self._state
+        nodes: smt.NodeReader = self.store
+        ids: set[bytes] = set()
+        for p in list(self._uncommitted):
+            overlay = Overlay(state)
+            overlay.writes = dict(p.execution.writes)
+            state = overlay
+            nodes = smt.OverlayNodeReader(nodes, p.nodes)
+            ids.update(tx.tx_id for tx in p.execution.included)
+        return state, nodes, _PendingGuard(ids, self._recent), self._uncommitted[-1].block.header
 
     def commit(self, pending: PendingBlock) -> CommittedBlock:
         """Persist a finalized block atomically."""
         ex = pending.execution
         tx_ids = [tx.tx_id for tx in ex.included]
         with self._lock:
-            self.store.commit(CommitBatch(
-                height=pending.block.header.height, block_hash=pending.block_hash,
-                block=encode(pending.block), tx_ids=tx_ids,
-                receipts=[encode(r) for r in ex.receipts],
-                state_root=pending.block.header.state_root, state_writes=ex.writes,
-                nodes=pending.nodes))
+            self.store.commit(
+                CommitBatch(
+                    height=pending.block.header.height,
+                    block_hash=pending.block_hash,
+                    block=encode(pending.block),
+                    tx_ids=tx_ids,
+                    receipts=[encode(r) for r in ex.receipts],
+                    state_root=pending.block.header.state_root,
+                    state_writes=ex.writes,
+                    nodes=pending.nodes,
+                )
+            )
+            self._state.apply_commit(ex.writes)
+            self._recent.add((tx.tx_id, tx.body.valid_until) for tx in ex.included)
+            self._recent.prune(pending.block.header.height + 1)
             self._last_header = pending.block.header
+            if self._uncommitted and self._uncommitted[0] is pending:
+                self._uncommitted.pop(0)
         return CommittedBlock(pending.block, pending.block_hash, tx_ids, ex.receipts, ex.dropped)
 
     # --- reads -----------------------------------------------------------------------------
@@ -206,15 +288,17 @@ class Application:
             raise NotFound(f"no block at height {height}; the chain is at {latest}")
         return height
 
-    def query(self, contract: str, view: str, args: Mapping[str, Any],
-              height: int | None = None) -> Any:
+    def query(
+        self, contract: str, view: str, args: Mapping[str, Any], height: int | None = None
+    ) -> Any:
         """Run a contract's read-only view against the state after ``height``."""
         h = self._resolve_height(height)
         c = self.registry.get(contract)
         v = c.views.get(view)
         if v is None:
-            raise UnknownContract(f"contract {contract!r} has no view {view!r}",
-                                  known=sorted(c.views))
+            raise UnknownContract(
+                f"contract {contract!r} has no view {view!r}", known=sorted(c.views)
+            )
         try:
             parsed = msgspec.convert(dict(args), type=v.args_type, strict=False)
         except msgspec.ValidationError as exc:
@@ -228,3 +312,14 @@ class Application:
         value = self.store.get_state(key, h)
         proof = smt.build_proof(self.store, header.state_root, key)
         return StateProofResult(key, value, h, header, proof)
+
+
+class _PendingGuard:
+    """Replay guard over committed ids plus the ids of blocks still being committed."""
+
+    def __init__(self, pending: set[bytes], committed: ReplayGuard) -> None:
+        self._pending = pending
+        self._committed = committed
+
+    def is_committed(self, tx_id: bytes) -> bool:
+        return tx_id in self._pending or self._committed.is_committed(tx_id)

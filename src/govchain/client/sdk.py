@@ -44,8 +44,14 @@ class Client:
     """A node's API. Every proof in an answer is verified locally (pass ``trust`` to also check
     block signatures against the chain's trust anchor)."""
 
-    def __init__(self, url: str = "http://127.0.0.1:8700", *, trust: TrustAnchor | None = None,
-                 timeout: float = 30.0, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        url: str = "http://127.0.0.1:8700",
+        *,
+        trust: TrustAnchor | None = None,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
         self.trust = trust
         self._http = httpx.Client(base_url=self.url, timeout=timeout, transport=transport)
@@ -66,9 +72,10 @@ class Client:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise GovchainError(f"cannot reach {self.url}: {exc}",
-                                hint="Is the node running? `govchain node start --dir DIR`.") \
-                from exc
+            raise GovchainError(
+                f"cannot reach {self.url}: {exc}",
+                hint="Is the node running? `govchain node start --dir DIR`.",
+            ) from exc
         if response.status_code >= 400:
             raise _problem_to_error(response)
         return response.json()
@@ -85,24 +92,30 @@ class Client:
         return self._request("GET", "/v1/status")  # type: ignore[no-any-return]
 
     def block(self, height: int | str = "latest", *, full: bool = False) -> dict[str, Any]:
-        return self._request("GET", f"/v1/blocks/{height}",  # type: ignore[no-any-return]
-                             params={"full": full})
+        return self._request(
+            "GET",
+            f"/v1/blocks/{height}",  # type: ignore[no-any-return]
+            params={"full": full},
+        )
 
     def block_by_hash(self, block_hash: str, *, full: bool = False) -> dict[str, Any]:
-        return self._request("GET", f"/v1/blocks/hash/{block_hash}",  # type: ignore[no-any-return]
-                             params={"full": full})
+        return self._request(
+            "GET",
+            f"/v1/blocks/hash/{block_hash}",  # type: ignore[no-any-return]
+            params={"full": full},
+        )
 
     def tx(self, tx_id: str | bytes, *, wait_ms: int = 0, verify: bool = True) -> dict[str, Any]:
         """A transaction's fate; a committed one's inclusion proofs are verified."""
         tid = tx_id.hex() if isinstance(tx_id, bytes) else tx_id
-        answer: dict[str, Any] = self._request("GET", f"/v1/txs/{tid}",
-                                               params={"wait_ms": wait_ms})
+        answer: dict[str, Any] = self._request("GET", f"/v1/txs/{tid}", params={"wait_ms": wait_ms})
         if verify and answer["status"] == "committed":
             verify_tx_answer(answer, self.trust)
         return answer
 
-    def state(self, key: bytes, *, height: int | None = None,
-              verify: bool = True) -> dict[str, Any]:
+    def state(
+        self, key: bytes, *, height: int | None = None, verify: bool = True
+    ) -> dict[str, Any]:
         """A state value (or its absence) with its proof, verified against the block's root."""
         params = {"height": height} if height is not None else {}
         answer: dict[str, Any] = self._request("GET", f"/v1/state/{key.hex()}", params=params)
@@ -113,8 +126,7 @@ class Client:
     def notary(self, doc_hash: bytes, *, height: int | None = None) -> dict[str, Any]:
         """A document's anchor, with the state proof verified."""
         params = {"height": height} if height is not None else {}
-        answer: dict[str, Any] = self._request("GET", f"/v1/notary/{doc_hash.hex()}",
-                                               params=params)
+        answer: dict[str, Any] = self._request("GET", f"/v1/notary/{doc_hash.hex()}", params=params)
         state = answer["state"]
         if bytes.fromhex(state["key"]) != notary_state_key(doc_hash):
             raise GovchainError("the node proved a different key than the one asked for")
@@ -127,29 +139,45 @@ class Client:
     def orgs(self) -> list[dict[str, Any]]:
         return self._request("GET", "/v1/orgs")  # type: ignore[no-any-return]
 
-    def events(self, from_height: int | None = None, *, full: bool = False,
-               timeout: float | None = None) -> Iterator[dict[str, Any]]:
+    def events(
+        self, from_height: int | None = None, *, full: bool = False, timeout: float | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Committed blocks as they come (resumable from a height)."""
         from httpx_sse import connect_sse
 
         params: dict[str, Any] = {"full": full}
         if from_height is not None:
             params["from_height"] = from_height
-        with httpx.Client(base_url=self.url, timeout=httpx.Timeout(timeout, connect=5)) as http, \
-                connect_sse(http, "GET", "/v1/events", params=params) as source:
+        with (
+            httpx.Client(base_url=self.url, timeout=httpx.Timeout(timeout, connect=5)) as http,
+            connect_sse(http, "GET", "/v1/events", params=params) as source,
+        ):
             for event in source.iter_sse():
                 if event.event == "block":
                     yield msgspec.json.decode(event.data)
 
     # --- writes ----------------------------------------------------------------------------
 
-    def build(self, key: KeyPair, contract: str, method: str, args: Any, *,
-              lifetime: int = DEFAULT_LIFETIME) -> bytes:
+    def build(
+        self,
+        key: KeyPair,
+        contract: str,
+        method: str,
+        args: Any,
+        *,
+        lifetime: int = DEFAULT_LIFETIME,
+    ) -> bytes:
         """Build and sign a transaction for this node's chain."""
         args_type = default_registry().get_method(contract, method).args_type
         height = self.status()["height"]
-        return build_tx(key, chain_id=self.chain_id, contract=contract, method=method,
-                        args=coerce_args(args_type, args), valid_until=height + lifetime)
+        return build_tx(
+            key,
+            chain_id=self.chain_id,
+            contract=contract,
+            method=method,
+            args=coerce_args(args_type, args),
+            valid_until=height + lifetime,
+        )
 
     def submit(self, raw: bytes) -> str:
         """Submit one signed transaction; returns its id once admitted."""
@@ -158,8 +186,11 @@ class Client:
 
     def submit_batch(self, raws: Sequence[bytes]) -> dict[str, Any]:
         """Submit many; each item of ``results`` says pending or rejected with its error."""
-        return self._request("POST", "/v1/txs/batch",  # type: ignore[no-any-return]
-                             json={"txs": [base64.b64encode(r).decode() for r in raws]})
+        return self._request(
+            "POST",
+            "/v1/txs/batch",  # type: ignore[no-any-return]
+            json={"txs": [base64.b64encode(r).decode() for r in raws]},
+        )
 
     def wait(self, tx_id: str, timeout: float = 30.0) -> TxOutcome:
         """Wait for a transaction's fate and verify its proofs."""
@@ -170,8 +201,16 @@ class Client:
             if answer["status"] != "pending" or left <= 0:
                 return _outcome(answer)
 
-    def send(self, key: KeyPair, contract: str, method: str, args: Any, *,
-             timeout: float = 30.0, check: bool = True) -> TxOutcome:
+    def send(
+        self,
+        key: KeyPair,
+        contract: str,
+        method: str,
+        args: Any,
+        *,
+        timeout: float = 30.0,
+        check: bool = True,
+    ) -> TxOutcome:
         """Build, sign, submit and wait. With ``check``, a failed receipt raises its error."""
         outcome = self.wait(self.submit(self.build(key, contract, method, args)), timeout)
         if check and outcome.status == "committed" and not outcome.ok:
@@ -180,30 +219,45 @@ class Client:
             raise _problem_dict_to_error(outcome.answer["error"])
         return outcome
 
-    def notarize(self, key: KeyPair, document: Path | bytes, *, title: str, owner_org: str,
-                 expires_at_ms: int | None = None,
-                 metadata: dict[str, str] | None = None) -> TxOutcome:
+    def notarize(
+        self,
+        key: KeyPair,
+        document: Path | bytes,
+        *,
+        title: str,
+        owner_org: str,
+        expires_at_ms: int | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> TxOutcome:
         """Anchor a file (or raw bytes) by its SHA-256."""
         data = document.read_bytes() if isinstance(document, Path) else document
-        args = AnchorArgs(hashlib.sha256(data).digest(), title, owner_org, expires_at_ms,
-                          metadata or {})
+        args = AnchorArgs(
+            hashlib.sha256(data).digest(), title, owner_org, expires_at_ms, metadata or {}
+        )
         return self.send(key, "notary", "anchor", args)
 
 
 def _outcome(answer: dict[str, Any]) -> TxOutcome:
     receipt = answer.get("receipt") or {}
     error = answer.get("error") or {}
-    return TxOutcome(answer["tx_id"], answer["status"], bool(receipt.get("ok")),
-                     answer.get("height"), receipt.get("code") or error.get("code", ""),
-                     receipt.get("message") or error.get("detail", ""), receipt.get("result"),
-                     answer)
+    return TxOutcome(
+        answer["tx_id"],
+        answer["status"],
+        bool(receipt.get("ok")),
+        answer.get("height"),
+        receipt.get("code") or error.get("code", ""),
+        receipt.get("message") or error.get("detail", ""),
+        receipt.get("result"),
+        answer,
+    )
 
 
 def _problem_dict_to_error(problem: dict[str, Any]) -> GovchainError:
     cls = error_class_for_code(problem.get("code", ""))
     if issubclass(cls, ContractError):
-        err: GovchainError = ContractError(problem.get("detail", ""), code=problem.get("code"),
-                                           hint=problem.get("hint"))
+        err: GovchainError = ContractError(
+            problem.get("detail", ""), code=problem.get("code"), hint=problem.get("hint")
+        )
     else:
         err = cls(problem.get("detail", ""), hint=problem.get("hint"))
     err.details = problem.get("details") or {}
@@ -221,4 +275,3 @@ def _problem_to_error(response: httpx.Response) -> GovchainError:
     err = _problem_dict_to_error(problem)
     err.details["status"] = response.status_code
     return err
-

@@ -40,15 +40,33 @@ def coerce_args(args_type: type[msgspec.Struct] | None, args: Any) -> Any:
         raise BadRequest(f"invalid arguments: {exc}") from exc
 
 
-def build_tx(key: KeyPair, *, chain_id: str, contract: str, method: str, args: Any,
-             valid_until: int, nonce: bytes | None = None, sign: bool = True) -> bytes:
+def build_tx(
+    key: KeyPair,
+    *,
+    chain_id: str,
+    contract: str,
+    method: str,
+    args: Any,
+    valid_until: int,
+    nonce: bytes | None = None,
+    sign: bool = True,
+) -> bytes:
     """An encoded signed transaction from ``key`` (unsigned when ``sign`` is False)."""
     ensure_no_floats(msgspec.to_builtins(args))
-    body = TxBody(chain_id, key.public_key, nonce or os.urandom(16), valid_until, contract,
-                  method, msgspec.Raw(encode(args)), key.scheme)
+    body = TxBody(
+        chain_id,
+        key.public_key,
+        nonce or os.urandom(16),
+        valid_until,
+        contract,
+        method,
+        msgspec.Raw(encode(args)),
+        key.scheme,
+    )
     body_raw = encode(body)
-    sigs = [Signature(key.public_key, key.sign(tx_sign_bytes(body_raw)), key.scheme)] if sign \
-        else []
+    sigs = (
+        [Signature(key.public_key, key.sign(tx_sign_bytes(body_raw)), key.scheme)] if sign else []
+    )
     return encode(SignedTx(body_raw, sigs))
 
 

@@ -10,8 +10,13 @@ from govchain.crypto.signing import ED25519, get_scheme
 from govchain.encoding import decode
 from govchain.errors import ProofError, RootMismatch
 from govchain.merkle import rfc6962, smt
-from govchain.types import BlockHeader, compute_block_hash, compute_tx_id, header_sign_bytes
-from govchain.types import SignedTx
+from govchain.types import (
+    BlockHeader,
+    SignedTx,
+    compute_block_hash,
+    compute_tx_id,
+    header_sign_bytes,
+)
 
 __all__ = ["TrustAnchor", "verify_header", "verify_state_answer", "verify_tx_answer"]
 
@@ -41,7 +46,8 @@ def verify_header(header_view: dict[str, Any], trust: TrustAnchor | None) -> Blo
         else:
             signature = bytes.fromhex(header_view["proposer_signature"])
             ok = header.proposer in trust.node_keys and get_scheme(ED25519).verify(
-                header.proposer, header_sign_bytes(block_hash), signature)
+                header.proposer, header_sign_bytes(block_hash), signature
+            )
             if not ok:
                 raise ProofError(f"block {header.height} is not signed by a trusted node")
     return header
@@ -54,10 +60,17 @@ def verify_tx_answer(answer: dict[str, Any], trust: TrustAnchor | None = None) -
     receipt_raw = bytes.fromhex(answer["receipt_raw"])
     if compute_tx_id(decode(tx_raw, SignedTx).body).hex() != answer["tx_id"]:
         raise RootMismatch("the transaction bytes do not match its id")
-    for raw, proof, root in ((tx_raw, answer["tx_proof"], header.tx_root),
-                             (receipt_raw, answer["receipt_proof"], header.receipts_root)):
-        rfc6962.verify_inclusion(raw, rfc6962.InclusionProof(
-            proof["index"], proof["size"], [bytes.fromhex(p) for p in proof["path"]]), root)
+    for raw, proof, root in (
+        (tx_raw, answer["tx_proof"], header.tx_root),
+        (receipt_raw, answer["receipt_proof"], header.receipts_root),
+    ):
+        rfc6962.verify_inclusion(
+            raw,
+            rfc6962.InclusionProof(
+                proof["index"], proof["size"], [bytes.fromhex(p) for p in proof["path"]]
+            ),
+            root,
+        )
     return header
 
 

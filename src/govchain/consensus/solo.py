@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 
@@ -31,10 +32,8 @@ class SoloOrderer:
     async def stop(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._timer
-            except asyncio.CancelledError:
-                pass
 
     async def order(self, txs: Sequence[CheckedTx]) -> None:
         now = self._clock()
@@ -61,10 +60,8 @@ class SoloOrderer:
             delay = (deadline - self._clock()) / 1000
             if delay > 0:
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=delay)
-                except TimeoutError:
-                    pass
                 continue
             now = self._clock()
             if self._cutter.is_due(now):

@@ -46,7 +46,7 @@ class ReadContext:
     def iter(self, prefix: bytes | str = b"") -> Iterator[tuple[bytes, bytes]]:
         full = self.key(prefix)
         for k, v in self._state.iter_prefix(full):
-            yield k[len(self._prefix):], v
+            yield k[len(self._prefix) :], v
 
     def other(self, contract: str) -> ReadContext:
         """Read another contract's state (e.g. identity lookups)."""
@@ -56,8 +56,18 @@ class ReadContext:
 class Context(ReadContext):
     """What a method sees of its transaction and the chain, and where it writes."""
 
-    def __init__(self, contract: str, state: Any, *, chain_id: str, height: int, time_ms: int,
-                 tx_id: bytes, sender: bytes, signers: frozenset[bytes]) -> None:
+    def __init__(
+        self,
+        contract: str,
+        state: Any,
+        *,
+        chain_id: str,
+        height: int,
+        time_ms: int,
+        tx_id: bytes,
+        sender: bytes,
+        signers: frozenset[bytes],
+    ) -> None:
         super().__init__(contract, state, height)
         self.chain_id = chain_id
         self.time_ms = time_ms
@@ -90,7 +100,9 @@ class Method:
         except msgspec.ValidationError as exc:
             raise InvalidArguments(f"{self.name}: {exc}") from exc
         except msgspec.DecodeError as exc:
-            raise MalformedTransaction(f"{self.name}: arguments are not MessagePack: {exc}") from exc
+            raise MalformedTransaction(
+                f"{self.name}: arguments are not MessagePack: {exc}"
+            ) from exc
 
 
 @dataclass(frozen=True)

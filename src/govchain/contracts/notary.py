@@ -59,19 +59,35 @@ class NotaryContract(Contract):
         """Anchor a document hash for an organisation the sender acts for."""
         _check_anchor_args(args, ctx.time_ms)
         if get_org(ctx, args.owner_org) is None:
-            raise NotFoundInState(f"no organisation {args.owner_org!r}", code="NOTARY_UNKNOWN_ORG",
-                                  hint="GET /v1/orgs lists the organisations.")
+            raise NotFoundInState(
+                f"no organisation {args.owner_org!r}",
+                code="NOTARY_UNKNOWN_ORG",
+                hint="GET /v1/orgs lists the organisations.",
+            )
         key = get_key_record(ctx, ctx.sender)
         if key is None or key.org != args.owner_org or not key.active:
-            raise Unauthorized(f"the sender does not act for {args.owner_org!r}",
-                               code="NOTARY_NOT_OWNER",
-                               hint="Anchor with a key of the owner organisation.")
+            raise Unauthorized(
+                f"the sender does not act for {args.owner_org!r}",
+                code="NOTARY_NOT_OWNER",
+                hint="Anchor with a key of the owner organisation.",
+            )
         if ctx.get(b"doc/" + args.hash) is not None:
-            raise AlreadyExists(f"document {args.hash.hex()} is already anchored",
-                                code="NOTARY_ALREADY_ANCHORED",
-                                hint="`govchain notary show HASH` shows the existing anchor.")
-        record = NotaryRecord(args.hash, args.title, args.owner_org, ctx.sender, ctx.height,
-                              ctx.time_ms, ctx.tx_id, args.expires_at_ms, args.metadata)
+            raise AlreadyExists(
+                f"document {args.hash.hex()} is already anchored",
+                code="NOTARY_ALREADY_ANCHORED",
+                hint="`govchain notary show HASH` shows the existing anchor.",
+            )
+        record = NotaryRecord(
+            args.hash,
+            args.title,
+            args.owner_org,
+            ctx.sender,
+            ctx.height,
+            ctx.time_ms,
+            ctx.tx_id,
+            args.expires_at_ms,
+            args.metadata,
+        )
         ctx.set(b"doc/" + args.hash, record)
         ctx.emit("anchored", hash=args.hash.hex(), owner_org=args.owner_org)
         return record
@@ -81,8 +97,9 @@ class NotaryContract(Contract):
         """The anchor of a document hash."""
         record = ctx.get_as(b"doc/" + args.hash, NotaryRecord)
         if record is None:
-            raise NotFoundInState(f"document {args.hash.hex()} is not anchored",
-                                  code="NOTARY_NOT_FOUND")
+            raise NotFoundInState(
+                f"document {args.hash.hex()} is not anchored", code="NOTARY_NOT_FOUND"
+            )
         return record
 
 
@@ -91,9 +108,11 @@ def _check_anchor_args(args: AnchorArgs, now_ms: int) -> None:
         raise ContractError("hash must be a 32-byte SHA-256 digest", code="NOTARY_BAD_HASH")
     if not args.title.strip() or len(args.title) > MAX_TITLE:
         raise ContractError(f"title must be 1..{MAX_TITLE} characters", code="NOTARY_BAD_TITLE")
-    if len(args.metadata) > MAX_META or any(len(k) > 64 or len(v) > 256
-                                            for k, v in args.metadata.items()):
-        raise ContractError(f"at most {MAX_META} metadata entries of 64/256 characters",
-                            code="NOTARY_BAD_METADATA")
+    if len(args.metadata) > MAX_META or any(
+        len(k) > 64 or len(v) > 256 for k, v in args.metadata.items()
+    ):
+        raise ContractError(
+            f"at most {MAX_META} metadata entries of 64/256 characters", code="NOTARY_BAD_METADATA"
+        )
     if args.expires_at_ms is not None and args.expires_at_ms <= now_ms:
         raise ContractError("expires_at_ms is in the past", code="NOTARY_BAD_EXPIRY")

@@ -26,16 +26,18 @@ class ContractRegistry:
         try:
             return self._contracts[name]
         except KeyError:
-            raise UnknownContract(f"no contract named {name!r}",
-                                  known=sorted(self._contracts)) from None
+            raise UnknownContract(
+                f"no contract named {name!r}", known=sorted(self._contracts)
+            ) from None
 
     def get_method(self, contract: str, method: str) -> Method:
         c = self.get(contract)
         try:
             return c.methods[method]
         except KeyError:
-            raise UnknownMethod(f"contract {contract!r} has no method {method!r}",
-                                known=sorted(c.methods)) from None
+            raise UnknownMethod(
+                f"contract {contract!r} has no method {method!r}", known=sorted(c.methods)
+            ) from None
 
 
 def default_registry() -> ContractRegistry:

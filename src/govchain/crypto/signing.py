@@ -68,8 +68,12 @@ class Ed25519Scheme:
             return False
         try:
             nacl.signing.VerifyKey(public_key).verify(message, signature)
-        except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, ValueError,
-                TypeError):
+        except (
+            nacl.exceptions.BadSignatureError,
+            nacl.exceptions.ValueError,
+            ValueError,
+            TypeError,
+        ):
             return False
         return True
 
@@ -96,8 +100,9 @@ def _verify_chunk(items: Sequence[tuple[str, bytes, bytes, bytes]]) -> list[bool
     return out
 
 
-def verify_many(items: Iterable[tuple[str, bytes, bytes, bytes]], *, workers: int = 2,
-                min_parallel: int = 64) -> list[bool]:
+def verify_many(
+    items: Iterable[tuple[str, bytes, bytes, bytes]], *, workers: int = 2, min_parallel: int = 64
+) -> list[bool]:
     """Verify ``(scheme, public_key, message, signature)`` tuples, in parallel when many."""
     batch = list(items)
     if len(batch) < min_parallel or workers <= 1:
@@ -106,7 +111,7 @@ def verify_many(items: Iterable[tuple[str, bytes, bytes, bytes]], *, workers: in
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="verify")
     size = (len(batch) + workers - 1) // workers
-    chunks = [batch[i:i + size] for i in range(0, len(batch), size)]
+    chunks = [batch[i : i + size] for i in range(0, len(batch), size)]
     results: list[bool] = []
     for part in _pool.map(_verify_chunk, chunks):
         results.extend(part)

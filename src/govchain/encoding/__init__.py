@@ -30,7 +30,9 @@ def decode(data: bytes, type: type[T]) -> T:  # noqa: A002 - mirrors msgspec's s
     try:
         return msgspec.msgpack.decode(data, type=type)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise MalformedTransaction(f"cannot decode {getattr(type, '__name__', type)}: {exc}") from exc
+        raise MalformedTransaction(
+            f"cannot decode {getattr(type, '__name__', type)}: {exc}"
+        ) from exc
 
 
 def ensure_no_floats(value: Any, path: str = "$") -> None:
@@ -39,6 +41,7 @@ def ensure_no_floats(value: Any, path: str = "$") -> None:
         raise MalformedTransaction(f"floating-point number at {path}; use integers or strings")
     if isinstance(value, dict):
         for k, v in value.items():
+            ensure_no_floats(k, f"{path}.<key {k!r}>")
             ensure_no_floats(v, f"{path}.{k}")
     elif isinstance(value, list | tuple):
         for i, v in enumerate(value):

@@ -17,11 +17,13 @@ from govchain.execution.executor import (
     replay_block,
     seal_block,
 )
+from govchain.execution.recent import RecentTxIndex
 
 __all__ = [
     "BlockEnv",
     "CheckedTx",
     "Execution",
+    "RecentTxIndex",
     "ReplayGuard",
     "SignatureCache",
     "apply_tx",

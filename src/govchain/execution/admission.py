@@ -53,7 +53,7 @@ class SignatureCache:
     """Remembers transactions whose signatures were verified (keyed by a hash of the raw bytes),
     so a block built from the node's own mempool is not verified twice. Bounded."""
 
-    def __init__(self, capacity: int = 200_000) -> None:
+    def __init__(self, capacity: int = 65_536) -> None:
         self._capacity = capacity
         self._seen: dict[bytes, None] = {}
 
@@ -67,13 +67,16 @@ class SignatureCache:
                 del self._seen[key]
 
 
-def decode_tx(raw: bytes, chain_id: str, params: ChainParams,
-              registry: ContractRegistry) -> CheckedTx:
+def decode_tx(
+    raw: bytes, chain_id: str, params: ChainParams, registry: ContractRegistry
+) -> CheckedTx:
     """Every stateless check except the signatures; raises an :class:`InvalidTransaction`."""
     if len(raw) > params.max_tx_bytes:
-        raise OversizedTransaction(f"transaction is {len(raw)} bytes; the limit is "
-                                   f"{params.max_tx_bytes}", size=len(raw),
-                                   limit=params.max_tx_bytes)
+        raise OversizedTransaction(
+            f"transaction is {len(raw)} bytes; the limit is {params.max_tx_bytes}",
+            size=len(raw),
+            limit=params.max_tx_bytes,
+        )
     signed = decode(raw, SignedTx)
     body = decode(signed.body, TxBody)
     if body.chain_id != chain_id:
@@ -94,8 +97,9 @@ def decode_tx(raw: bytes, chain_id: str, params: ChainParams,
     return CheckedTx(raw, compute_tx_id(signed.body), body, signed, method, args)
 
 
-def verify_tx_signatures(txs: Sequence[CheckedTx],
-                         cache: SignatureCache | None = None) -> list[GovchainError | None]:
+def verify_tx_signatures(
+    txs: Sequence[CheckedTx], cache: SignatureCache | None = None
+) -> list[GovchainError | None]:
     """Verify every signature of every transaction; ``None`` where all are valid."""
     items: list[tuple[str, bytes, bytes, bytes]] = []
     owners: list[int] = []
@@ -109,8 +113,9 @@ def verify_tx_signatures(txs: Sequence[CheckedTx],
     results: list[GovchainError | None] = [None] * len(txs)
     for ok, i in zip(verify_many(items), owners, strict=True):
         if not ok and results[i] is None:
-            results[i] = BadSignature("a signature does not match the transaction body",
-                                      tx_id=txs[i].tx_id.hex())
+            results[i] = BadSignature(
+                "a signature does not match the transaction body", tx_id=txs[i].tx_id.hex()
+            )
     if cache is not None:
         for i, tx in enumerate(txs):
             if results[i] is None:

@@ -15,10 +15,9 @@ from typing import Protocol
 
 import msgspec
 
-from govchain.contracts.base import Context
+from govchain.contracts.base import Context, ReadContext
 from govchain.contracts.identity import get_key_record
 from govchain.contracts.registry import ContractRegistry
-from govchain.contracts.base import ReadContext
 from govchain.crypto.hashing import ZERO_HASH
 from govchain.crypto.signing import get_scheme
 from govchain.encoding import encode
@@ -87,31 +86,49 @@ class Execution:
     writes: dict[bytes, bytes | None] = field(default_factory=dict)
 
 
-def check_stateful(tx: CheckedTx, state: StateReader, height: int, params: ChainParams,
-                   seen: ReplayGuard, in_block: Mapping[bytes, object] | None = None) -> None:
+def check_stateful(
+    tx: CheckedTx,
+    state: StateReader,
+    height: int,
+    params: ChainParams,
+    seen: ReplayGuard,
+    in_block: Mapping[bytes, object] | None = None,
+) -> None:
     """Checks that depend on the chain: lifetime, replay, and that the sender is known."""
     body = tx.body
     if body.valid_until < height:
-        raise ExpiredTransaction(f"transaction expired at height {body.valid_until}; the chain "
-                                 f"is at {height}", valid_until=body.valid_until, height=height)
+        raise ExpiredTransaction(
+            f"transaction expired at height {body.valid_until}; the chain is at {height}",
+            valid_until=body.valid_until,
+            height=height,
+        )
     if body.valid_until > height + params.max_tx_lifetime:
-        raise ExpiredTransaction(f"valid_until {body.valid_until} is more than "
-                                 f"{params.max_tx_lifetime} blocks ahead of height {height}")
+        raise ExpiredTransaction(
+            f"valid_until {body.valid_until} is more than "
+            f"{params.max_tx_lifetime} blocks ahead of height {height}"
+        )
     if (in_block is not None and tx.tx_id in in_block) or seen.is_committed(tx.tx_id):
-        raise ReplayedTransaction(f"transaction {tx.tx_id.hex()} is already on chain",
-                                  tx_id=tx.tx_id.hex())
+        raise ReplayedTransaction(
+            f"transaction {tx.tx_id.hex()} is already on chain", tx_id=tx.tx_id.hex()
+        )
     key = get_key_record(ReadContext("", state, height), body.sender)
     if key is None or not key.active:
         raise UnknownSender(f"key {body.sender.hex()} is not registered on this chain")
 
 
-def apply_tx(overlay: Overlay, registry: ContractRegistry, env: BlockEnv,
-             tx: CheckedTx) -> Receipt:
+def apply_tx(overlay: Overlay, registry: ContractRegistry, env: BlockEnv, tx: CheckedTx) -> Receipt:
     """Run one transaction's method; its writes reach ``overlay`` only if it succeeds."""
     child = overlay.child()
-    ctx = Context(tx.body.contract, child, chain_id=env.chain_id, height=env.height,
-                  time_ms=env.time_ms, tx_id=tx.tx_id, sender=tx.body.sender,
-                  signers=tx.signers)
+    ctx = Context(
+        tx.body.contract,
+        child,
+        chain_id=env.chain_id,
+        height=env.height,
+        time_ms=env.time_ms,
+        tx_id=tx.tx_id,
+        sender=tx.body.sender,
+        signers=tx.signers,
+    )
     try:
         result = tx.method.handler(ctx, tx.args)
     except ContractError as exc:
@@ -122,8 +139,13 @@ def apply_tx(overlay: Overlay, registry: ContractRegistry, env: BlockEnv,
     return Receipt(tx.tx_id, True, events=ctx.events, result=msgspec.Raw(encode(result)))
 
 
-def execute_txs(state: StateReader, registry: ContractRegistry, env: BlockEnv,
-                txs: Sequence[CheckedTx], seen: ReplayGuard) -> Execution:
+def execute_txs(
+    state: StateReader,
+    registry: ContractRegistry,
+    env: BlockEnv,
+    txs: Sequence[CheckedTx],
+    seen: ReplayGuard,
+) -> Execution:
     """Execute transactions in order. Those that fail a stateful check are dropped (a block
     builder reports them to their senders; a block validator rejects the block)."""
     out = Execution()
@@ -142,8 +164,13 @@ def execute_txs(state: StateReader, registry: ContractRegistry, env: BlockEnv,
     return out
 
 
-def seal_block(env: BlockEnv, prev_hash: bytes, prev_state_root: bytes, execution: Execution,
-               nodes: smt.NodeReader) -> tuple[BlockHeader, dict[bytes, bytes]]:
+def seal_block(
+    env: BlockEnv,
+    prev_hash: bytes,
+    prev_state_root: bytes,
+    execution: Execution,
+    nodes: smt.NodeReader,
+) -> tuple[BlockHeader, dict[bytes, bytes]]:
     """Compute the roots over an execution and return the header and the new state nodes."""
     state_root, new_nodes = smt.apply_updates(nodes, prev_state_root, execution.writes)
     header = BlockHeader(
@@ -160,26 +187,42 @@ def seal_block(env: BlockEnv, prev_hash: bytes, prev_state_root: bytes, executio
     return header, new_nodes
 
 
-def build_genesis(genesis: Genesis, registry: ContractRegistry,
-                  nodes: smt.NodeReader) -> tuple[Block, Execution, dict[bytes, bytes]]:
+def build_genesis(
+    genesis: Genesis, registry: ContractRegistry, nodes: smt.NodeReader
+) -> tuple[Block, Execution, dict[bytes, bytes]]:
     """Block 0: the contracts' initial state; ``prev_hash`` is the genesis document's digest."""
     overlay = Overlay(_EmptyState())
     for contract in registry:
-        ctx = Context(contract.name, overlay, chain_id=genesis.chain_id, height=0,
-                      time_ms=genesis.genesis_time_ms, tx_id=ZERO_HASH, sender=b"",
-                      signers=frozenset())
+        ctx = Context(
+            contract.name,
+            overlay,
+            chain_id=genesis.chain_id,
+            height=0,
+            time_ms=genesis.genesis_time_ms,
+            tx_id=ZERO_HASH,
+            sender=b"",
+            signers=frozenset(),
+        )
         contract.init_genesis(ctx, genesis)
     execution = Execution(writes=overlay.writes)
     env = BlockEnv(genesis.chain_id, 0, genesis.genesis_time_ms, b"", genesis.params)
-    header, new_nodes = seal_block(env, compute_genesis_digest(genesis), smt.EMPTY_ROOT,
-                                   execution, nodes)
+    header, new_nodes = seal_block(
+        env, compute_genesis_digest(genesis), smt.EMPTY_ROOT, execution, nodes
+    )
     return Block(header, b"", []), execution, new_nodes
 
 
-def replay_block(state: StateReader, nodes: smt.NodeReader, registry: ContractRegistry,
-                 params: ChainParams, prev: BlockHeader, block: Block, seen: ReplayGuard,
-                 cache: SignatureCache | None = None,
-                 on_tx: Callable[[int], None] | None = None) -> tuple[Execution, dict[bytes, bytes]]:
+def replay_block(
+    state: StateReader,
+    nodes: smt.NodeReader,
+    registry: ContractRegistry,
+    params: ChainParams,
+    prev: BlockHeader,
+    block: Block,
+    seen: ReplayGuard,
+    cache: SignatureCache | None = None,
+    on_tx: Callable[[int], None] | None = None,
+) -> tuple[Execution, dict[bytes, bytes]]:
     """Re-check a block against its predecessor; raise :class:`InvalidBlock` on the first fault."""
     h = block.header
     _check_linkage(prev, block, state)
@@ -188,23 +231,35 @@ def replay_block(state: StateReader, nodes: smt.NodeReader, registry: ContractRe
         try:
             checked.append(decode_tx(raw, h.chain_id, params, registry))
         except InvalidTransaction as exc:
-            raise InvalidBlock(f"block {h.height}: transaction {i} is invalid: {exc.message}",
-                               height=h.height, reason=exc.code) from exc
+            raise InvalidBlock(
+                f"block {h.height}: transaction {i} is invalid: {exc.message}",
+                height=h.height,
+                reason=exc.code,
+            ) from exc
     for i, err in enumerate(verify_tx_signatures(checked, cache)):
         if err is not None:
-            raise InvalidBlock(f"block {h.height}: transaction {i} has a bad signature",
-                               height=h.height, reason=err.code)
+            raise InvalidBlock(
+                f"block {h.height}: transaction {i} has a bad signature",
+                height=h.height,
+                reason=err.code,
+            )
     env = BlockEnv(h.chain_id, h.height, h.time_ms, h.proposer, params)
     execution = execute_txs(state, registry, env, checked, seen)
     if execution.dropped:
         tx, exc = execution.dropped[0]
-        raise InvalidBlock(f"block {h.height}: transaction {tx.tx_id.hex()} may not be "
-                           f"included: {exc.message}", height=h.height, reason=exc.code)
+        raise InvalidBlock(
+            f"block {h.height}: transaction {tx.tx_id.hex()} may not be included: {exc.message}",
+            height=h.height,
+            reason=exc.code,
+        )
     header, new_nodes = seal_block(env, h.prev_hash, prev.state_root, execution, nodes)
     for name in ("tx_count", "tx_root", "receipts_root", "state_root"):
         if getattr(header, name) != getattr(h, name):
-            raise InvalidBlock(f"block {h.height}: {name} does not match the recomputed value",
-                               height=h.height, reason=name.upper() + "_MISMATCH")
+            raise InvalidBlock(
+                f"block {h.height}: {name} does not match the recomputed value",
+                height=h.height,
+                reason=name.upper() + "_MISMATCH",
+            )
     if on_tx is not None:
         on_tx(len(block.txs))
     return execution, new_nodes
@@ -213,25 +268,41 @@ def replay_block(state: StateReader, nodes: smt.NodeReader, registry: ContractRe
 def _check_linkage(prev: BlockHeader, block: Block, state: StateReader) -> None:
     h = block.header
     if h.chain_id != prev.chain_id:
-        raise InvalidBlock(f"block {h.height}: chain id {h.chain_id!r} differs from the chain's",
-                           height=h.height, reason="CHAIN_ID_MISMATCH")
+        raise InvalidBlock(
+            f"block {h.height}: chain id {h.chain_id!r} differs from the chain's",
+            height=h.height,
+            reason="CHAIN_ID_MISMATCH",
+        )
     if h.height != prev.height + 1:
-        raise InvalidBlock(f"block {h.height} does not follow block {prev.height}",
-                           height=h.height, reason="HEIGHT_GAP")
+        raise InvalidBlock(
+            f"block {h.height} does not follow block {prev.height}",
+            height=h.height,
+            reason="HEIGHT_GAP",
+        )
     if h.prev_hash != compute_block_hash(prev):
-        raise InvalidBlock(f"block {h.height}: prev_hash does not match block {prev.height}",
-                           height=h.height, reason="PREV_HASH_MISMATCH")
+        raise InvalidBlock(
+            f"block {h.height}: prev_hash does not match block {prev.height}",
+            height=h.height,
+            reason="PREV_HASH_MISMATCH",
+        )
     if h.time_ms < prev.time_ms:
-        raise InvalidBlock(f"block {h.height}: time goes backwards", height=h.height,
-                           reason="TIME_BACKWARDS")
+        raise InvalidBlock(
+            f"block {h.height}: time goes backwards", height=h.height, reason="TIME_BACKWARDS"
+        )
     key = get_key_record(ReadContext("", state, h.height), h.proposer)
     if key is None or key.role != "node" or not key.active:
-        raise InvalidBlock(f"block {h.height}: proposer is not a registered node",
-                           height=h.height, reason="UNKNOWN_PROPOSER")
+        raise InvalidBlock(
+            f"block {h.height}: proposer is not a registered node",
+            height=h.height,
+            reason="UNKNOWN_PROPOSER",
+        )
     message = header_sign_bytes(compute_block_hash(h))
     if not get_scheme(key.scheme).verify(h.proposer, message, block.proposer_signature):
-        raise InvalidBlock(f"block {h.height}: the proposer's signature is invalid",
-                           height=h.height, reason="BAD_PROPOSER_SIGNATURE")
+        raise InvalidBlock(
+            f"block {h.height}: the proposer's signature is invalid",
+            height=h.height,
+            reason="BAD_PROPOSER_SIGNATURE",
+        )
 
 
 class _EmptyState:

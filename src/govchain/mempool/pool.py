@@ -41,15 +41,19 @@ class Mempool:
         if len(self._txs) + count > self.max_txs or self._bytes + size > self.max_bytes:
             raise MempoolFull(
                 f"the mempool holds {len(self._txs)} transactions ({self._bytes} bytes); "
-                f"{count} more do not fit", pending=len(self._txs), limit=self.max_txs)
+                f"{count} more do not fit",
+                pending=len(self._txs),
+                limit=self.max_txs,
+            )
 
     def add_all(self, txs: Sequence[CheckedTx]) -> None:
         """Admit transactions (checked against duplicates and capacity first, all or none)."""
         ids = set()
         for tx in txs:
             if tx.tx_id in self._txs or tx.tx_id in ids:
-                raise ReplayedTransaction(f"transaction {tx.tx_id.hex()} is already pending",
-                                          tx_id=tx.tx_id.hex())
+                raise ReplayedTransaction(
+                    f"transaction {tx.tx_id.hex()} is already pending", tx_id=tx.tx_id.hex()
+                )
             ids.add(tx.tx_id)
         self.ensure_room(len(txs), sum(len(tx.raw) for tx in txs))
         for tx in txs:

@@ -48,8 +48,8 @@ class NodeConfig(msgspec.Struct, forbid_unknown_fields=True):
     port: int = 8700
     storage: str = "data/ledger.db"  # relative to the node directory; "memory:" for tests
     durable: bool = True  # fsync every block
-    mempool_max_txs: int = 50_000
-    mempool_max_bytes: int = 256 * 1024 * 1024
+    mempool_max_txs: int = 20_000
+    mempool_max_bytes: int = 64 * 1024 * 1024
     log_level: str = "info"
 
 
@@ -61,8 +61,9 @@ def _read_json(path: Path, type_: type[msgspec.Struct]) -> msgspec.Struct:
     try:
         return msgspec.json.decode(path.read_bytes(), type=type_)
     except FileNotFoundError:
-        raise ConfigError(f"{path} does not exist",
-                          hint="Create the network with `govchain init --dir DIR`.") from None
+        raise ConfigError(
+            f"{path} does not exist", hint="Create the network with `govchain init --dir DIR`."
+        ) from None
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise ConfigError(f"{path} is invalid: {exc}") from exc
 
@@ -100,8 +101,9 @@ def load_key(path: Path) -> KeyPair:
 
 
 def save_key(path: Path, pair: KeyPair, *, org: str = "", role: str = "") -> None:
-    _write_json(path, KeyFile(pair.scheme, pair.public_key.hex(), pair.seed.hex(), org, role),
-                private=True)
+    _write_json(
+        path, KeyFile(pair.scheme, pair.public_key.hex(), pair.seed.hex(), org, role), private=True
+    )
 
 
 def load_node_config(network_dir: Path, node_id: str) -> NodeConfig:

@@ -60,8 +60,9 @@ class EventHub:
             if not future.done():
                 future.set_result(fate)
 
-    def publish_block(self, height: int, tx_ids: list[bytes],
-                      dropped: list[tuple[bytes, GovchainError]]) -> None:
+    def publish_block(
+        self, height: int, tx_ids: list[bytes], dropped: list[tuple[bytes, GovchainError]]
+    ) -> None:
         self.height = height
         if self._waiters:
             fate = Fate(committed_height=height)

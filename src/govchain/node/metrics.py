@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 __all__ = ["NodeMetrics"]
 
@@ -13,25 +13,42 @@ class NodeMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
+        ProcessCollector(registry=r)
         self.height = Gauge("govchain_height", "Height of the last committed block", registry=r)
-        self.mempool_txs = Gauge("govchain_mempool_txs", "Transactions in the mempool",
-                                 registry=r)
+        self.mempool_txs = Gauge("govchain_mempool_txs", "Transactions in the mempool", registry=r)
         self.mempool_bytes = Gauge("govchain_mempool_bytes", "Bytes in the mempool", registry=r)
         self.blocks = Counter("govchain_blocks_committed", "Blocks committed", registry=r)
-        self.txs_committed = Counter("govchain_txs_committed", "Transactions committed",
-                                     ["status"], registry=r)
-        self.txs_rejected = Counter("govchain_txs_rejected",
-                                    "Transactions rejected at admission or block building",
-                                    ["code"], registry=r)
+        self.txs_committed = Counter(
+            "govchain_txs_committed", "Transactions committed", ["status"], registry=r
+        )
+        self.txs_rejected = Counter(
+            "govchain_txs_rejected",
+            "Transactions rejected at admission or block building",
+            ["code"],
+            registry=r,
+        )
         self.txs_admitted = Counter("govchain_txs_admitted", "Transactions admitted", registry=r)
-        self.block_txs = Histogram("govchain_block_txs", "Transactions per block",
-                                   buckets=(0, 1, 10, 100, 500, 1000, 2000, 5000), registry=r)
-        self.finalize_seconds = Histogram("govchain_block_finalize_seconds",
-                                          "Time to execute and seal a block",
-                                          buckets=_LATENCY_BUCKETS, registry=r)
-        self.commit_seconds = Histogram("govchain_block_commit_seconds",
-                                        "Time to persist a block", buckets=_LATENCY_BUCKETS,
-                                        registry=r)
-        self.tx_latency = Histogram("govchain_tx_commit_latency_seconds",
-                                    "From admission to commit", buckets=_LATENCY_BUCKETS,
-                                    registry=r)
+        self.block_txs = Histogram(
+            "govchain_block_txs",
+            "Transactions per block",
+            buckets=(0, 1, 10, 100, 500, 1000, 2000, 5000),
+            registry=r,
+        )
+        self.finalize_seconds = Histogram(
+            "govchain_block_finalize_seconds",
+            "Time to execute and seal a block",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.commit_seconds = Histogram(
+            "govchain_block_commit_seconds",
+            "Time to persist a block",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.tx_latency = Histogram(
+            "govchain_tx_commit_latency_seconds",
+            "From admission to commit",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )

@@ -4,12 +4,13 @@ events and metrics, and runs the block loop. It holds no ledger logic of its own
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from govchain.app import Application, CommittedBlock
+from govchain.app import Application, CommittedBlock, PendingBlock
 from govchain.consensus import CutterConfig, Orderer, SoloOrderer
 from govchain.contracts import ContractRegistry, default_registry
 from govchain.errors import GovchainError, MempoolFull
@@ -38,10 +39,16 @@ class SubmitResult:
 
 
 class Node:
-    def __init__(self, network_dir: Path, node_id: str = "node0", *,
-                 config: NodeConfig | None = None, store: LedgerStore | None = None,
-                 registry: ContractRegistry | None = None,
-                 orderer: Orderer | None = None) -> None:
+    def __init__(
+        self,
+        network_dir: Path,
+        node_id: str = "node0",
+        *,
+        config: NodeConfig | None = None,
+        store: LedgerStore | None = None,
+        registry: ContractRegistry | None = None,
+        orderer: Orderer | None = None,
+    ) -> None:
         self.network_dir = network_dir
         self.config = config or load_node_config(network_dir, node_id)
         self.dir = node_dir(network_dir, self.config.node_id)
@@ -58,12 +65,14 @@ class Node:
         self.mempool = Mempool(self.config.mempool_max_txs, self.config.mempool_max_bytes)
         p = self.genesis.params
         self.orderer: Orderer = orderer or SoloOrderer(
-            CutterConfig(p.max_block_txs, p.max_block_bytes, p.block_interval_ms))
+            CutterConfig(p.max_block_txs, p.max_block_bytes, p.block_interval_ms)
+        )
         self.events = EventHub()
         self.metrics = NodeMetrics()
         self._admitted_at: dict[bytes, float] = {}
         self._admit_lock = asyncio.Lock()
         self._loop_task: asyncio.Task[None] | None = None
+        self._committing: asyncio.Task[None] | None = None
         self.started_at = time.time()
         meta = self.app.info()
         self.events.height = meta.height
@@ -74,16 +83,21 @@ class Node:
     async def start(self) -> None:
         await self.orderer.start()
         self._loop_task = asyncio.create_task(self._block_loop(), name="block-loop")
-        log.info("node %s started at height %d (chain %s)", self.config.node_id,
-                 self.app.info().height, self.genesis.chain_id)
+        log.info(
+            "node %s started at height %d (chain %s)",
+            self.config.node_id,
+            self.app.info().height,
+            self.genesis.chain_id,
+        )
 
     async def stop(self) -> None:
         if self._loop_task is not None:
             self._loop_task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
-            except asyncio.CancelledError:
-                pass
+        if self._committing is not None:
+            with contextlib.suppress(Exception):
+                await self._committing  # a commit under way finishes before the store closes
         await self.orderer.stop()
         self.store.close()
 
@@ -103,8 +117,10 @@ class Node:
                     if item.tx_id in self.mempool or item.tx_id in seen:
                         from govchain.errors import ReplayedTransaction
 
-                        err = ReplayedTransaction(f"transaction {item.tx_id.hex()} is already "
-                                                  "pending", tx_id=item.tx_id.hex())
+                        err = ReplayedTransaction(
+                            f"transaction {item.tx_id.hex()} is already pending",
+                            tx_id=item.tx_id.hex(),
+                        )
                         results.append(SubmitResult(item.tx_id, err))
                         self.metrics.txs_rejected.labels(err.code).inc()
                         continue
@@ -141,24 +157,34 @@ class Node:
     # --- the block loop --------------------------------------------------------------------
 
     async def _block_loop(self) -> None:
+        """Finalize block N+1 while block N is being written (compute first, persist second):
+        commits stay strictly in order, and each is published as soon as it is durable."""
         while True:
             batch = await self.orderer.next_batch()
             try:
-                committed = await asyncio.to_thread(self._finalize_and_commit, batch.txs,
-                                                    batch.time_ms)
+                pending = await asyncio.to_thread(self._finalize, batch.txs, batch.time_ms)
             except Exception:
                 log.exception("block production failed; the node stops producing blocks")
                 raise
-            self._after_commit(committed)
+            if self._committing is not None:
+                await self._committing  # block N is durable (and published) before N+1 commits
+            self._committing = asyncio.create_task(self._commit_and_publish(pending))
 
-    def _finalize_and_commit(self, txs: list[CheckedTx], time_ms: int) -> CommittedBlock:
-        t0 = time.perf_counter()
-        pending = self.app.finalize_block(txs, time_ms)
-        t1 = time.perf_counter()
-        committed = self.app.commit(pending)
-        self.metrics.finalize_seconds.observe(t1 - t0)
-        self.metrics.commit_seconds.observe(time.perf_counter() - t1)
-        return committed
+    def _finalize(self, txs: list[CheckedTx], time_ms: int) -> PendingBlock:
+        with self.metrics.finalize_seconds.time():
+            return self.app.finalize_block(txs, time_ms)
+
+    async def _commit_and_publish(self, pending: PendingBlock) -> None:
+        try:
+            with self.metrics.commit_seconds.time():
+                committed = await asyncio.to_thread(self.app.commit, pending)
+        except Exception:
+            log.exception(
+                "commit of block %d failed; the node stops producing blocks",
+                pending.block.header.height,
+            )
+            raise
+        self._after_commit(committed)
 
     def _after_commit(self, c: CommittedBlock) -> None:
         height = c.block.header.height

@@ -14,18 +14,31 @@ from govchain.node.runtime import Node
 __all__ = ["serve_node"]
 
 
-async def serve_node(network_dir: Path, node_id: str = "node0", *, host: str | None = None,
-                     port: int | None = None,
-                     on_ready: Callable[[Node], Awaitable[None]] | None = None) -> None:
+async def serve_node(
+    network_dir: Path,
+    node_id: str = "node0",
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    on_ready: Callable[[Node], Awaitable[None]] | None = None,
+) -> None:
     from govchain.api import create_app
 
     node = Node(network_dir, node_id)
-    logging.basicConfig(level=node.config.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=node.config.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     app = create_app(node)
-    config = uvicorn.Config(app, host=host or node.config.host, port=port or node.config.port,
-                            log_level="warning", access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=5)
+    config = uvicorn.Config(
+        app,
+        host=host or node.config.host,
+        port=port or node.config.port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=5,
+    )
     server = uvicorn.Server(config)
     await node.start()
     try:

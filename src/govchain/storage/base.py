@@ -68,8 +68,9 @@ class LedgerStore(Protocol):
     def get_node(self, node_hash: bytes) -> bytes | None:
         """A sparse-Merkle node by its hash (nodes are content-addressed and immutable)."""
 
-    def iter_state(self, prefix: bytes, height: int | None = None,
-                   limit: int | None = None) -> Iterator[tuple[bytes, bytes]]:
+    def iter_state(
+        self, prefix: bytes, height: int | None = None, limit: int | None = None
+    ) -> Iterator[tuple[bytes, bytes]]:
         """Live ``(key, value)`` pairs whose key starts with ``prefix``, in key order."""
 
     # --- writes ----------------------------------------------------------------------------

@@ -54,8 +54,12 @@ class MemoryLedgerStore:
     def __enter__(self) -> MemoryLedgerStore:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     # --- chain -------------------------------------------------------------------------------
@@ -133,8 +137,9 @@ class MemoryLedgerStore:
             self._check_open()
             return self._nodes.get(node_hash)
 
-    def iter_state(self, prefix: bytes, height: int | None = None,
-                   limit: int | None = None) -> Iterator[tuple[bytes, bytes]]:
+    def iter_state(
+        self, prefix: bytes, height: int | None = None, limit: int | None = None
+    ) -> Iterator[tuple[bytes, bytes]]:
         with self._lock:
             self._check_open()
             as_of = len(self._blocks) - 1 if height is None else height
@@ -156,8 +161,9 @@ class MemoryLedgerStore:
             self._check_open()
             self._check_batch(batch)
             height = batch.height
-            self._blocks.append(_Block(batch.block_hash, bytes(batch.block), batch.state_root,
-                                       list(batch.receipts)))
+            self._blocks.append(
+                _Block(batch.block_hash, bytes(batch.block), batch.state_root, list(batch.receipts))
+            )
             self._heights_by_hash[batch.block_hash] = height
             for index, tx_id in enumerate(batch.tx_ids):
                 self._tx_locations[tx_id] = TxLocation(height, index)
@@ -173,19 +179,29 @@ class MemoryLedgerStore:
     def _check_batch(self, batch: CommitBatch) -> None:
         expected = len(self._blocks)
         if batch.height != expected:
-            raise StorageError(f"cannot commit block {batch.height}: the next height is {expected}",
-                               height=batch.height, expected=expected)
+            raise StorageError(
+                f"cannot commit block {batch.height}: the next height is {expected}",
+                height=batch.height,
+                expected=expected,
+            )
         if batch.block_hash in self._heights_by_hash:
-            raise StorageError(f"block hash {batch.block_hash.hex()} is already stored",
-                               height=batch.height)
+            raise StorageError(
+                f"block hash {batch.block_hash.hex()} is already stored", height=batch.height
+            )
         if len(batch.receipts) != len(batch.tx_ids):
-            raise StorageError(f"block {batch.height} has {len(batch.tx_ids)} transactions but "
-                               f"{len(batch.receipts)} receipts", height=batch.height)
+            raise StorageError(
+                f"block {batch.height} has {len(batch.tx_ids)} transactions but "
+                f"{len(batch.receipts)} receipts",
+                height=batch.height,
+            )
         seen: set[bytes] = set()
         for tx_id in batch.tx_ids:
             if tx_id in seen or tx_id in self._tx_locations:
-                raise StorageError(f"transaction {tx_id.hex()} is already stored",
-                                   height=batch.height, tx_id=tx_id.hex())
+                raise StorageError(
+                    f"transaction {tx_id.hex()} is already stored",
+                    height=batch.height,
+                    tx_id=tx_id.hex(),
+                )
             seen.add(tx_id)
 
     def close(self) -> None:

@@ -47,8 +47,8 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS nodes (hash BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID",
 )
 
-_WRITER_CACHE_KIB = 65_536  # SQLite page cache of the writer connection
-_READER_CACHE_KIB = 8_192  # page cache of each reader connection
+_WRITER_CACHE_KIB = 32_768  # SQLite page cache of the writer connection
+_READER_CACHE_KIB = 4_096  # page cache of each reader connection
 _READERS = 4  # at most this many reader connections
 _BLOCK_PAGE = 32  # blocks fetched per statement by iter_blocks
 _STATE_PAGE = 512  # keys fetched per statement by iter_state
@@ -153,8 +153,9 @@ class SqliteLedgerStore:
     bytes; about 250 bytes each for typical nodes).
     """
 
-    def __init__(self, path: str | Path, *, durable: bool = True,
-                 node_cache_size: int = 200_000) -> None:
+    def __init__(
+        self, path: str | Path, *, durable: bool = True, node_cache_size: int = 65_536
+    ) -> None:
         self.path = Path(path)
         self.durable = durable
         self._write_lock = threading.Lock()
@@ -169,14 +170,19 @@ class SqliteLedgerStore:
     def __enter__(self) -> SqliteLedgerStore:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     # --- connections -------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(
+            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+        )
         conn.execute("PRAGMA busy_timeout = 30000")
         return conn
 
@@ -208,8 +214,10 @@ class SqliteLedgerStore:
         try:
             for statement in _SCHEMA:
                 conn.execute(statement)
-            conn.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('schema_version', ?)",
-                         (str(SCHEMA_VERSION),))
+            conn.execute(
+                "INSERT OR IGNORE INTO meta (name, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
             row = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
             conn.execute("COMMIT")
         except BaseException:
@@ -218,7 +226,9 @@ class SqliteLedgerStore:
         if row[0] != str(SCHEMA_VERSION):
             raise StorageError(
                 f"{self.path} has ledger schema version {row[0]}; this node reads version "
-                f"{SCHEMA_VERSION}", hint="Open it with a matching govchain version.")
+                f"{SCHEMA_VERSION}",
+                hint="Open it with a matching govchain version.",
+            )
 
     @contextmanager
     def _reader(self) -> Iterator[sqlite3.Connection]:
@@ -252,14 +262,16 @@ class SqliteLedgerStore:
     # --- chain -------------------------------------------------------------------------------
     def get_meta(self) -> ChainMeta | None:
         with self._reader() as conn:
-            row = conn.execute("SELECT height, hash, state_root FROM blocks"
-                               " ORDER BY height DESC LIMIT 1").fetchone()
+            row = conn.execute(
+                "SELECT height, hash, state_root FROM blocks ORDER BY height DESC LIMIT 1"
+            ).fetchone()
         return ChainMeta(row[0], row[1], row[2]) if row else None
 
     def _get_block_column(self, column: str, height: int) -> bytes | None:
         with self._reader() as conn:
-            row = conn.execute(f"SELECT {column} FROM blocks WHERE height = ?",
-                               (height,)).fetchone()
+            row = conn.execute(
+                f"SELECT {column} FROM blocks WHERE height = ?", (height,)
+            ).fetchone()
         return row[0] if row else None
 
     def get_block(self, height: int) -> bytes | None:
@@ -273,8 +285,7 @@ class SqliteLedgerStore:
 
     def get_height_by_hash(self, block_hash: bytes) -> int | None:
         with self._reader() as conn:
-            row = conn.execute("SELECT height FROM blocks WHERE hash = ?",
-                               (block_hash,)).fetchone()
+            row = conn.execute("SELECT height FROM blocks WHERE hash = ?", (block_hash,)).fetchone()
         return int(row[0]) if row else None
 
     def iter_blocks(self, start: int, end: int | None = None) -> Iterator[tuple[int, bytes]]:
@@ -288,8 +299,10 @@ class SqliteLedgerStore:
         while low <= end:
             high = min(end, low + _BLOCK_PAGE - 1)
             with self._reader() as conn:
-                rows = conn.execute("SELECT height, data FROM blocks WHERE height BETWEEN ? AND ?"
-                                    " ORDER BY height", (low, high)).fetchall()
+                rows = conn.execute(
+                    "SELECT height, data FROM blocks WHERE height BETWEEN ? AND ? ORDER BY height",
+                    (low, high),
+                ).fetchall()
             for height, data in rows:
                 yield int(height), data
             if len(rows) < high - low + 1:
@@ -311,8 +324,9 @@ class SqliteLedgerStore:
 
     def get_receipt(self, height: int, index: int) -> bytes | None:
         with self._reader() as conn:
-            row = conn.execute("SELECT data FROM receipts WHERE height = ? AND idx = ?",
-                               (height, index)).fetchone()
+            row = conn.execute(
+                "SELECT data FROM receipts WHERE height = ? AND idx = ?", (height, index)
+            ).fetchone()
         return row[0] if row else None
 
     # --- state -------------------------------------------------------------------------------
@@ -336,8 +350,9 @@ class SqliteLedgerStore:
         self._node_cache.put(node_hash, data)
         return data
 
-    def iter_state(self, prefix: bytes, height: int | None = None,
-                   limit: int | None = None) -> Iterator[tuple[bytes, bytes]]:
+    def iter_state(
+        self, prefix: bytes, height: int | None = None, limit: int | None = None
+    ) -> Iterator[tuple[bytes, bytes]]:
         self._check_open()
         if limit is not None and limit <= 0:
             return
@@ -380,12 +395,15 @@ class SqliteLedgerStore:
             except BaseException as exc:
                 self._rollback(conn)
                 if isinstance(exc, sqlite3.IntegrityError):
-                    raise StorageError(f"cannot commit block {batch.height}: a transaction id "
-                                       f"or the block hash is already stored ({exc})",
-                                       height=batch.height) from exc
+                    raise StorageError(
+                        f"cannot commit block {batch.height}: a transaction id "
+                        f"or the block hash is already stored ({exc})",
+                        height=batch.height,
+                    ) from exc
                 if isinstance(exc, sqlite3.Error):
-                    raise StorageError(f"cannot commit block {batch.height}: {exc}",
-                                       height=batch.height) from exc
+                    raise StorageError(
+                        f"cannot commit block {batch.height}: {exc}", height=batch.height
+                    ) from exc
                 raise
         self._checkpointer.notify()
         self._node_cache.put_many(nodes)
@@ -408,27 +426,44 @@ class SqliteLedgerStore:
         row = conn.execute("SELECT MAX(height) FROM blocks").fetchone()
         expected = 0 if row[0] is None else int(row[0]) + 1
         if batch.height != expected:
-            raise StorageError(f"cannot commit block {batch.height}: the next height is {expected}",
-                               height=batch.height, expected=expected)
+            raise StorageError(
+                f"cannot commit block {batch.height}: the next height is {expected}",
+                height=batch.height,
+                expected=expected,
+            )
         if len(batch.receipts) != len(batch.tx_ids):
-            raise StorageError(f"block {batch.height} has {len(batch.tx_ids)} transactions but "
-                               f"{len(batch.receipts)} receipts", height=batch.height)
+            raise StorageError(
+                f"block {batch.height} has {len(batch.tx_ids)} transactions but "
+                f"{len(batch.receipts)} receipts",
+                height=batch.height,
+            )
 
     @staticmethod
-    def _write_batch(conn: sqlite3.Connection, batch: CommitBatch,
-                     nodes: dict[bytes, bytes]) -> None:
+    def _write_batch(
+        conn: sqlite3.Connection, batch: CommitBatch, nodes: dict[bytes, bytes]
+    ) -> None:
         height = batch.height
-        conn.execute("INSERT INTO blocks (height, hash, state_root, data) VALUES (?, ?, ?, ?)",
-                     (height, batch.block_hash, batch.state_root, batch.block))
-        conn.executemany("INSERT INTO txs (tx_id, height, idx) VALUES (?, ?, ?)",
-                         [(tx_id, height, i) for i, tx_id in enumerate(batch.tx_ids)])
-        conn.executemany("INSERT INTO receipts (height, idx, data) VALUES (?, ?, ?)",
-                         [(height, i, data) for i, data in enumerate(batch.receipts)])
-        conn.executemany("INSERT INTO state (key, height, value) VALUES (?, ?, ?)",
-                         [(key, height, value) for key, value in batch.state_writes.items()])
+        conn.execute(
+            "INSERT INTO blocks (height, hash, state_root, data) VALUES (?, ?, ?, ?)",
+            (height, batch.block_hash, batch.state_root, batch.block),
+        )
+        conn.executemany(
+            "INSERT INTO txs (tx_id, height, idx) VALUES (?, ?, ?)",
+            [(tx_id, height, i) for i, tx_id in enumerate(batch.tx_ids)],
+        )
+        conn.executemany(
+            "INSERT INTO receipts (height, idx, data) VALUES (?, ?, ?)",
+            [(height, i, data) for i, data in enumerate(batch.receipts)],
+        )
+        conn.executemany(
+            "INSERT INTO state (key, height, value) VALUES (?, ?, ?)",
+            [(key, height, value) for key, value in batch.state_writes.items()],
+        )
         # Inserting in key order touches each B-tree page once; worth more than the sort costs.
-        conn.executemany("INSERT OR IGNORE INTO nodes (hash, data) VALUES (?, ?)",
-                         [(key, nodes[key]) for key in sorted(nodes)])
+        conn.executemany(
+            "INSERT OR IGNORE INTO nodes (hash, data) VALUES (?, ?)",
+            [(key, nodes[key]) for key in sorted(nodes)],
+        )
 
     def close(self) -> None:
         with self._write_lock:

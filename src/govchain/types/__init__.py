@@ -1,5 +1,6 @@
 """The ledger's data types. Every hashed or signed type is a msgspec Struct without floats."""
 
+from govchain.types.block import Block, BlockHeader, compute_block_hash, header_sign_bytes
 from govchain.types.genesis import (
     ChainParams,
     Genesis,
@@ -7,7 +8,6 @@ from govchain.types.genesis import (
     GenesisOrg,
     compute_genesis_digest,
 )
-from govchain.types.block import Block, BlockHeader, compute_block_hash, header_sign_bytes
 from govchain.types.receipt import Event, Receipt, compute_receipt_leaf
 from govchain.types.transaction import (
     Signature,

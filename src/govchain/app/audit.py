@@ -1,0 +1,149 @@
+"""Audit a stored ledger from genesis: the hash chain, every signature, every Merkle root, the
+recomputed state root of every block, the stored receipts, indexes and state values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from govchain.app.readers import StoreState
+from govchain.contracts.registry import ContractRegistry
+from govchain.encoding import decode, encode
+from govchain.errors import GovchainError, InvalidBlock
+from govchain.execution import (
+    Execution,
+    RecentTxIndex,
+    SignatureCache,
+    build_genesis,
+    replay_block,
+)
+from govchain.storage.base import LedgerStore
+from govchain.types import Block, Genesis, compute_block_hash
+
+__all__ = ["AuditReport", "audit_ledger"]
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    ok: bool
+    height: int  # last block checked
+    blocks: int
+    txs: int
+    first_bad_height: int | None = None
+    reason: str = ""
+    message: str = ""
+
+
+def audit_ledger(
+    store: LedgerStore,
+    genesis: Genesis,
+    registry: ContractRegistry,
+    progress: Callable[[int, int], None] | None = None,
+) -> AuditReport:
+    """Check every block; stop at the first inconsistency and name it."""
+    meta = store.get_meta()
+    if meta is None:
+        return AuditReport(False, -1, 0, 0, 0, "EMPTY_LEDGER", "the ledger holds no block")
+    checked_txs = 0
+    try:
+        prev = _check_genesis(store, genesis, registry)
+        guard, cache = RecentTxIndex(), SignatureCache()
+        for height in range(1, meta.height + 1):
+            block = _load_block(store, height)
+            execution, _ = replay_block(
+                StoreState(store, height - 1),
+                store,
+                registry,
+                genesis.params,
+                prev.header,
+                block,
+                guard,
+                cache,
+            )
+            _check_stored_outcome(store, height, block, execution)
+            guard.add((tx.tx_id, tx.body.valid_until) for tx in execution.included)
+            guard.prune(height)
+            checked_txs += len(block.txs)
+            prev = block
+            if progress is not None:
+                progress(height, len(block.txs))
+    except InvalidBlock as exc:
+        bad = exc.details.get("height", -1)
+        return AuditReport(
+            False,
+            bad - 1,
+            max(bad, 0),
+            checked_txs,
+            bad,
+            str(exc.details.get("reason", exc.code)),
+            exc.message,
+        )
+    except GovchainError as exc:
+        return AuditReport(False, -1, 0, checked_txs, None, exc.code, exc.message)
+    return AuditReport(True, meta.height, meta.height + 1, checked_txs)
+
+
+def _fail(height: int, reason: str, message: str) -> InvalidBlock:
+    return InvalidBlock(f"block {height}: {message}", height=height, reason=reason)
+
+
+def _load_block(store: LedgerStore, height: int) -> Block:
+    raw = store.get_block(height)
+    if raw is None:
+        raise _fail(height, "BLOCK_MISSING", "the block is missing from the store")
+    try:
+        block = decode(raw, Block)
+    except GovchainError as exc:
+        raise _fail(
+            height, "BLOCK_UNDECODABLE", f"the stored block cannot be decoded: {exc.message}"
+        ) from exc
+    if block.header.height != height:
+        raise _fail(
+            height, "HEIGHT_MISMATCH", f"the stored block says height {block.header.height}"
+        )
+    block_hash = compute_block_hash(block.header)
+    if store.get_block_hash(height) != block_hash:
+        raise _fail(
+            height,
+            "BLOCK_HASH_MISMATCH",
+            "the block's hash differs from the hash index (the block was altered)",
+        )
+    if store.get_state_root(height) != block.header.state_root:
+        raise _fail(
+            height, "STATE_ROOT_INDEX_MISMATCH", "the stored state root differs from the header's"
+        )
+    return block
+
+
+def _check_genesis(store: LedgerStore, genesis: Genesis, registry: ContractRegistry) -> Block:
+    block = _load_block(store, 0)
+    expected, _, _ = build_genesis(genesis, registry, store)
+    if compute_block_hash(block.header) != compute_block_hash(expected.header):
+        raise _fail(0, "GENESIS_MISMATCH", "the genesis block does not match genesis.json")
+    return block
+
+
+def _check_stored_outcome(
+    store: LedgerStore, height: int, block: Block, execution: Execution
+) -> None:
+    receipts = store.get_receipts(height) or []
+    expected = [encode(r) for r in execution.receipts]
+    if receipts != expected:
+        raise _fail(
+            height, "RECEIPTS_MISMATCH", "the stored receipts differ from the recomputed ones"
+        )
+    for index, tx in enumerate(execution.included):
+        loc = store.get_tx_location(tx.tx_id)
+        if loc is None or (loc.height, loc.index) != (height, index):
+            raise _fail(
+                height,
+                "TX_INDEX_MISMATCH",
+                f"the index entry of transaction {index} is wrong or missing",
+            )
+    for key, value in execution.writes.items():
+        if store.get_state(key, height) != value:
+            raise _fail(
+                height,
+                "STATE_VALUE_MISMATCH",
+                f"the stored value of state key {key!r} differs from the recomputed one",
+            )
