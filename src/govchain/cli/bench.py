@@ -130,7 +130,7 @@ def _submit_all(
 @click.option("--concurrency", default=2, show_default=True, help="Requests in flight.")
 @click.option(
     "--window",
-    default=8000,
+    default=4000,
     show_default=True,
     help="At most this many submitted, not yet committed transactions (0: no limit).",
 )
