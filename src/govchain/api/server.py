@@ -41,7 +41,7 @@ from govchain.encoding import decode, to_builtins
 from govchain.errors import BadRequest, GovchainError, MempoolFull, NotFound
 from govchain.merkle import rfc6962, smt
 from govchain.node.runtime import Node, SubmitResult
-from govchain.types import Receipt, SignedTx, compute_tx_id
+from govchain.types import Receipt
 
 __all__ = ["create_app"]
 
@@ -180,8 +180,8 @@ def create_app(node: Node) -> Litestar:
 
     def _block_view(height: int, full: bool) -> BlockView:
         block = app_.get_block(height)
-        tx_ids = [compute_tx_id(decode(t, SignedTx).body).hex() for t in block.txs]
         receipts = [decode(r, Receipt) for r in node.store.get_receipts(height) or []]
+        tx_ids = [r.tx_hash.hex() for r in receipts]
         failed = [r.tx_hash.hex() for r in receipts if not r.ok]
         if not full:
             return BlockView(block_header_view(block), tx_ids, failed)
@@ -329,4 +329,5 @@ def create_app(node: Node) -> Litestar:
         ),
         request_max_body_size=64 * 1024 * 1024,
         debug=False,
+        logging_config=None,
     )

@@ -49,7 +49,7 @@ class LatestStateCache:
         with self._lock:
             if generation == self._generation:
                 self._put(key, value)
-        return value  # type: ignore[return-value]
+        return value
 
     def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
         return self._store.iter_state(prefix)

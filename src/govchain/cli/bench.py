@@ -19,7 +19,7 @@ from rich.progress import Progress
 
 from govchain.cli.common import json_option, key_options, load_signing_key, node_option
 from govchain.cli.output import console, print_json, print_kv
-from govchain.client import Client, build_tx
+from govchain.client import Client, build_tx, tx_id_of
 from govchain.contracts.notary import AnchorArgs
 from govchain.crypto.signing import ED25519, get_scheme
 from govchain.errors import GovchainError
@@ -172,8 +172,6 @@ def bench_notarize(
                 valid_until=valid_until,
             )
             raws.append(raw)
-            from govchain.client import tx_id_of
-
             ids.append(tx_id_of(raw).hex())
             if i % 1000 == 0:
                 progress.update(task, completed=i)

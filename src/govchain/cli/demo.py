@@ -26,7 +26,7 @@ def _send_samples(network_dir: Path, url: str) -> list[tuple[str, str, str, int 
     from govchain.client import Client
     from govchain.node.config import load_key
 
-    rows = []
+    rows: list[tuple[str, str, str, int | None]] = []
     with Client(url) as client:
         for org, title, content in SAMPLES:
             doc_hash = hashlib.sha256(content).digest()

@@ -29,11 +29,12 @@ class GovchainGroup(click.Group):
     """Turns govchain errors into a clear message with its code and a hint, exit code 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        # Read the arguments now: invoking the subcommand consumes them from ``ctx.args``.
+        wants_json = "--json" in ctx.args
         try:
             return super().invoke(ctx)
         except GovchainError as exc:
-            as_json = bool(ctx.params.get("as_json")) or "--json" in ctx.args
-            fail(exc, as_json)
+            fail(exc, bool(ctx.params.get("as_json")) or wants_json)
 
 
 @click.group(cls=GovchainGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -263,6 +264,8 @@ def _show_outcome(outcome: Any, as_json: bool) -> None:
                 for k in ("tx_id", "status", "ok", "height", "code", "message", "result")
             }
         )
+        if not outcome.ok:  # a failed or undecided transaction fails the command, as below
+            raise SystemExit(1)
         return
     colour = "green" if outcome.ok else "red"
     console.print(

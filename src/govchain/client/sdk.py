@@ -12,7 +12,7 @@ import hashlib
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import msgspec
@@ -89,21 +89,17 @@ class Client:
     # --- reads -----------------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
-        return self._request("GET", "/v1/status")  # type: ignore[no-any-return]
+        return cast("dict[str, Any]", self._request("GET", "/v1/status"))
 
     def block(self, height: int | str = "latest", *, full: bool = False) -> dict[str, Any]:
-        return self._request(
-            "GET",
-            f"/v1/blocks/{height}",  # type: ignore[no-any-return]
-            params={"full": full},
-        )
+        answer: dict[str, Any] = self._request("GET", f"/v1/blocks/{height}", params={"full": full})
+        return answer
 
     def block_by_hash(self, block_hash: str, *, full: bool = False) -> dict[str, Any]:
-        return self._request(
-            "GET",
-            f"/v1/blocks/hash/{block_hash}",  # type: ignore[no-any-return]
-            params={"full": full},
+        answer: dict[str, Any] = self._request(
+            "GET", f"/v1/blocks/hash/{block_hash}", params={"full": full}
         )
+        return answer
 
     def tx(self, tx_id: str | bytes, *, wait_ms: int = 0, verify: bool = True) -> dict[str, Any]:
         """A transaction's fate; a committed one's inclusion proofs are verified."""
@@ -134,10 +130,10 @@ class Client:
         return answer
 
     def contracts(self) -> list[dict[str, Any]]:
-        return self._request("GET", "/v1/contracts")  # type: ignore[no-any-return]
+        return cast("list[dict[str, Any]]", self._request("GET", "/v1/contracts"))
 
     def orgs(self) -> list[dict[str, Any]]:
-        return self._request("GET", "/v1/orgs")  # type: ignore[no-any-return]
+        return cast("list[dict[str, Any]]", self._request("GET", "/v1/orgs"))
 
     def events(
         self, from_height: int | None = None, *, full: bool = False, timeout: float | None = None
@@ -182,15 +178,13 @@ class Client:
     def submit(self, raw: bytes) -> str:
         """Submit one signed transaction; returns its id once admitted."""
         answer = self._request("POST", "/v1/txs", json={"tx": base64.b64encode(raw).decode()})
-        return answer["tx_id"]  # type: ignore[no-any-return]
+        return str(answer["tx_id"])
 
     def submit_batch(self, raws: Sequence[bytes]) -> dict[str, Any]:
         """Submit many; each item of ``results`` says pending or rejected with its error."""
-        return self._request(
-            "POST",
-            "/v1/txs/batch",  # type: ignore[no-any-return]
-            json={"txs": [base64.b64encode(r).decode() for r in raws]},
-        )
+        payload = {"txs": [base64.b64encode(r).decode() for r in raws]}
+        answer: dict[str, Any] = self._request("POST", "/v1/txs/batch", json=payload)
+        return answer
 
     def wait(self, tx_id: str, timeout: float = 30.0) -> TxOutcome:
         """Wait for a transaction's fate and verify its proofs."""

@@ -45,11 +45,6 @@ class SoloOrderer:
     async def next_batch(self) -> OrderedBatch:
         return await self._batches.get()
 
-    @property
-    def backlog(self) -> int:
-        """Transactions ordered but not yet handed out in a batch."""
-        return self._cutter.pending_count + sum(len(b.txs) for b in self._batches._queue)  # type: ignore[attr-defined]
-
     async def _run_timer(self) -> None:
         while True:
             deadline = self._cutter.deadline_ms()

@@ -16,7 +16,7 @@ import msgspec
 
 from govchain.encoding import decode, encode
 from govchain.errors import InvalidArguments, MalformedTransaction
-from govchain.state.overlay import StateReader
+from govchain.state.overlay import Overlay, StateReader
 from govchain.types import Event, Genesis
 
 __all__ = ["Context", "Contract", "Method", "ReadContext", "View", "method", "view"]
@@ -59,7 +59,7 @@ class Context(ReadContext):
     def __init__(
         self,
         contract: str,
-        state: Any,
+        state: Overlay,
         *,
         chain_id: str,
         height: int,
@@ -69,6 +69,7 @@ class Context(ReadContext):
         signers: frozenset[bytes],
     ) -> None:
         super().__init__(contract, state, height)
+        self._overlay = state
         self.chain_id = chain_id
         self.time_ms = time_ms
         self.tx_id = tx_id
@@ -78,10 +79,10 @@ class Context(ReadContext):
 
     def set(self, key: bytes | str, value: bytes | msgspec.Struct) -> None:
         raw = value if isinstance(value, bytes) else encode(value)
-        self._state.set(self.key(key), raw)
+        self._overlay.set(self.key(key), raw)
 
     def delete(self, key: bytes | str) -> None:
-        self._state.delete(self.key(key))
+        self._overlay.delete(self.key(key))
 
     def emit(self, name: str, **attributes: str) -> None:
         self.events.append(Event(self.contract, name, dict(attributes)))

@@ -19,7 +19,7 @@ from govchain.crypto.signing import verify_many
 from govchain.encoding import decode
 from govchain.errors import (
     BadSignature,
-    GovchainError,
+    InvalidTransaction,
     MalformedTransaction,
     MissingSignature,
     OversizedTransaction,
@@ -99,7 +99,7 @@ def decode_tx(
 
 def verify_tx_signatures(
     txs: Sequence[CheckedTx], cache: SignatureCache | None = None
-) -> list[GovchainError | None]:
+) -> list[InvalidTransaction | None]:
     """Verify every signature of every transaction; ``None`` where all are valid."""
     items: list[tuple[str, bytes, bytes, bytes]] = []
     owners: list[int] = []
@@ -110,7 +110,7 @@ def verify_tx_signatures(
         for sig in tx.signed.signatures:
             items.append((sig.scheme, sig.public_key, message, sig.signature))
             owners.append(i)
-    results: list[GovchainError | None] = [None] * len(txs)
+    results: list[InvalidTransaction | None] = [None] * len(txs)
     for ok, i in zip(verify_many(items), owners, strict=True):
         if not ok and results[i] is None:
             results[i] = BadSignature(

@@ -246,11 +246,11 @@ def replay_block(
     env = BlockEnv(h.chain_id, h.height, h.time_ms, h.proposer, params)
     execution = execute_txs(state, registry, env, checked, seen)
     if execution.dropped:
-        tx, exc = execution.dropped[0]
+        tx, why = execution.dropped[0]
         raise InvalidBlock(
-            f"block {h.height}: transaction {tx.tx_id.hex()} may not be included: {exc.message}",
+            f"block {h.height}: transaction {tx.tx_id.hex()} may not be included: {why.message}",
             height=h.height,
-            reason=exc.code,
+            reason=why.code,
         )
     header, new_nodes = seal_block(env, h.prev_hash, prev.state_root, execution, nodes)
     for name in ("tx_count", "tx_root", "receipts_root", "state_root"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from govchain.errors import GovchainError
@@ -61,7 +62,7 @@ class EventHub:
                 future.set_result(fate)
 
     def publish_block(
-        self, height: int, tx_ids: list[bytes], dropped: list[tuple[bytes, GovchainError]]
+        self, height: int, tx_ids: Sequence[bytes], dropped: Sequence[tuple[bytes, GovchainError]]
     ) -> None:
         self.height = height
         if self._waiters:

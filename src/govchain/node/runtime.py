@@ -13,7 +13,7 @@ from pathlib import Path
 from govchain.app import Application, CommittedBlock, PendingBlock
 from govchain.consensus import CutterConfig, Orderer, SoloOrderer
 from govchain.contracts import ContractRegistry, default_registry
-from govchain.errors import GovchainError, MempoolFull
+from govchain.errors import GovchainError, MempoolFull, ReplayedTransaction
 from govchain.execution import CheckedTx
 from govchain.mempool import Mempool
 from govchain.node.config import (
@@ -99,7 +99,9 @@ class Node:
             with contextlib.suppress(Exception):
                 await self._committing  # a commit under way finishes before the store closes
         await self.orderer.stop()
+        height = self.app.info().height
         self.store.close()
+        log.info("node %s stopped at height %d", self.config.node_id, height)
 
     # --- admission -------------------------------------------------------------------------
 
@@ -107,41 +109,43 @@ class Node:
         """Admit a batch: each transaction is checked on its own; capacity is all-or-nothing
         (raises :class:`MempoolFull` and admits nothing when the batch does not fit)."""
         self.mempool.ensure_room(len(raws), sum(len(r) for r in raws))
-        checked = await asyncio.to_thread(self.app.check_txs, raws, None)
-        async with self._admit_lock:
-            results: list[SubmitResult] = []
-            admitted: list[CheckedTx] = []
+        checked = await asyncio.to_thread(self.app.check_txs, raws)
+        async with self._admit_lock:  # admission order is ordering order
             seen: set[bytes] = set()
-            for item in checked:
-                if isinstance(item, CheckedTx):
-                    if item.tx_id in self.mempool or item.tx_id in seen:
-                        from govchain.errors import ReplayedTransaction
-
-                        err = ReplayedTransaction(
-                            f"transaction {item.tx_id.hex()} is already pending",
-                            tx_id=item.tx_id.hex(),
-                        )
-                        results.append(SubmitResult(item.tx_id, err))
-                        self.metrics.txs_rejected.labels(err.code).inc()
-                        continue
-                    seen.add(item.tx_id)
-                    admitted.append(item)
-                    results.append(SubmitResult(item.tx_id))
-                else:
-                    results.append(SubmitResult(None, item))
-                    self.metrics.txs_rejected.labels(item.code).inc()
+            results = [self._admission_result(item, seen) for item in checked]
+            admitted = [
+                item
+                for item, r in zip(checked, results, strict=True)
+                if isinstance(item, CheckedTx) and r.error is None
+            ]
             try:
                 self.mempool.add_all(admitted)
             except MempoolFull:
                 self.metrics.txs_rejected.labels(MempoolFull.code).inc(len(admitted))
                 raise
+            for r in results:
+                if r.error is not None:
+                    self.metrics.txs_rejected.labels(r.error.code).inc()
             now = time.monotonic()
-            for tx in admitted:
-                self._admitted_at[tx.tx_id] = now
+            self._admitted_at.update((tx.tx_id, now) for tx in admitted)
             self.metrics.txs_admitted.inc(len(admitted))
             self._update_mempool_metrics()
             await self.orderer.order(admitted)
         return results
+
+    def _admission_result(self, item: CheckedTx | GovchainError, seen: set[bytes]) -> SubmitResult:
+        """The verdict on one checked item; ``seen`` collects the ids admitted so far."""
+        if not isinstance(item, CheckedTx):
+            return SubmitResult(None, item)
+        if item.tx_id in self.mempool or item.tx_id in seen:
+            return SubmitResult(
+                item.tx_id,
+                ReplayedTransaction(
+                    f"transaction {item.tx_id.hex()} is already pending", tx_id=item.tx_id.hex()
+                ),
+            )
+        seen.add(item.tx_id)
+        return SubmitResult(item.tx_id)
 
     async def wait_for(self, tx_id: bytes, timeout: float) -> Fate | None:
         """Wait until a transaction is committed or rejected (None on timeout)."""

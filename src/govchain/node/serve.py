@@ -29,6 +29,7 @@ async def serve_node(
         level=node.config.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     app = create_app(node)
     config = uvicorn.Config(
         app,
