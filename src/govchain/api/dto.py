@@ -71,6 +71,7 @@ class ReceiptView(msgspec.Struct):
     ok: bool
     code: str
     message: str
+    hint: str
     events: list[EventView]
     result: Any
 

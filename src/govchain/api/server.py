@@ -35,6 +35,7 @@ from govchain.api.dto import (
     SubmitRequest,
     TxView,
 )
+from govchain.api.stream import StreamFilter, block_messages
 from govchain.api.views import block_header_view, proof_view, receipt_view, tx_json
 from govchain.contracts.notary import notary_state_key
 from govchain.encoding import decode, to_builtins
@@ -270,27 +271,40 @@ def create_app(node: Node) -> Litestar:
         }
         return to_builtins(await asyncio.to_thread(app_.query, contract, view, args, height))
 
-    @get("/v1/events", summary="Server-sent events of committed blocks, resumable from a height")
+    @get(
+        "/v1/events",
+        summary="Server-sent events: committed blocks, their transactions and contract events",
+        description="One `block` event per committed block (its `id` is the height, sent last "
+        "for the block, so reconnecting with `Last-Event-ID` resumes after the last complete "
+        "block). With `txs=true` a `tx` event per transaction (id, ok, code), with "
+        "`events=true` an `event` per contract event, optionally only those of `contract`.",
+    )
     async def events(
-        request: Request[Any, Any, Any], from_height: int | None = None, full: bool = False
+        request: Request[Any, Any, Any],
+        from_height: int | None = None,
+        full: bool = False,
+        txs: bool = False,
+        events: bool = False,
+        contract: str | None = None,
     ) -> ServerSentEvent:
         last_id = request.headers.get("last-event-id")
         start = int(last_id) + 1 if last_id and last_id.isdigit() else from_height
         if start is None:
             start = app_.info().height + 1
-        return ServerSentEvent(_event_stream(start, full))
+        wanted = StreamFilter(full=full, txs=txs, events=events, contract=contract)
+        return ServerSentEvent(_event_stream(max(start, 0), wanted))
 
-    async def _event_stream(start: int, full: bool) -> AsyncIterator[ServerSentEventMessage]:
+    async def _event_stream(
+        start: int, wanted: StreamFilter
+    ) -> AsyncIterator[ServerSentEventMessage]:
         queue = node.events.subscribe()
         try:
             next_height = start
             while True:
-                latest = node.events.height
-                while next_height <= latest:
-                    view = await asyncio.to_thread(_block_view, next_height, full)
-                    yield ServerSentEventMessage(
-                        msgspec.json.encode(view).decode(), event="block", id=next_height
-                    )
+                while next_height <= node.events.height:
+                    view = await asyncio.to_thread(_block_view, next_height, True)
+                    for message in block_messages(view, wanted):
+                        yield message
                     next_height += 1
                 try:
                     await asyncio.wait_for(queue.get(), timeout=15)

@@ -48,6 +48,7 @@ def receipt_view(receipt: Receipt) -> ReceiptView:
         receipt.ok,
         receipt.code,
         receipt.message,
+        receipt.hint,
         [EventView(e.contract, e.name, e.attributes) for e in receipt.events],
         _raw_to_builtins(bytes(receipt.result)),
     )

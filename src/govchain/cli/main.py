@@ -461,16 +461,30 @@ def verify(network_dir: Path, node_id: str, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--from-height", type=int, default=None)
-@click.option("--full", is_flag=True)
+@click.option("--from-height", type=int, default=None, help="Start here (default: next block).")
+@click.option("--full", is_flag=True, help="Blocks with transactions and receipts.")
+@click.option("--txs", is_flag=True, help="Also one line per transaction.")
+@click.option(
+    "--contract-events", "contract_events", is_flag=True, help="Also one line per contract event."
+)
+@click.option("--contract", default=None, help="Only this contract's transactions and events.")
 @node_option
-def events(from_height: int | None, full: bool, node_url: str) -> None:
-    """Follow committed blocks as JSON lines (Ctrl-C stops)."""
-    try:
-        for ev in _client(node_url).events(from_height, full=full):
-            click.echo(json.dumps(ev, ensure_ascii=False))
-    except KeyboardInterrupt:
-        pass
+def events(
+    from_height: int | None,
+    full: bool,
+    txs: bool,
+    contract_events: bool,
+    contract: str | None,
+    node_url: str,
+) -> None:
+    """Follow the chain as JSON lines: blocks, and optionally transactions and contract events
+    (Ctrl-C stops; resume with --from-height)."""
+    stream = _client(node_url).stream(
+        from_height, full=full, txs=txs, events=contract_events, contract=contract
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        for kind, data in stream:
+            click.echo(json.dumps({"type": kind, **data}, ensure_ascii=False))
 
 
 def _register_late_commands() -> None:

@@ -36,6 +36,7 @@ class TxOutcome(msgspec.Struct):
     height: int | None
     code: str
     message: str
+    hint: str
     result: Any
     answer: dict[str, Any]
 
@@ -139,18 +140,36 @@ class Client:
         self, from_height: int | None = None, *, full: bool = False, timeout: float | None = None
     ) -> Iterator[dict[str, Any]]:
         """Committed blocks as they come (resumable from a height)."""
+        for kind, data in self.stream(from_height, full=full, timeout=timeout):
+            if kind == "block":
+                yield data
+
+    def stream(
+        self,
+        from_height: int | None = None,
+        *,
+        full: bool = False,
+        txs: bool = False,
+        events: bool = False,
+        contract: str | None = None,
+        timeout: float | None = None,
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """``(kind, data)`` pairs: ``block`` for each block, and with ``txs``/``events`` a ``tx``
+        per transaction and an ``event`` per contract event (of ``contract`` only, if given)."""
         from httpx_sse import connect_sse
 
-        params: dict[str, Any] = {"full": full}
+        params: dict[str, Any] = {"full": full, "txs": txs, "events": events}
         if from_height is not None:
             params["from_height"] = from_height
+        if contract is not None:
+            params["contract"] = contract
         with (
             httpx.Client(base_url=self.url, timeout=httpx.Timeout(timeout, connect=5)) as http,
             connect_sse(http, "GET", "/v1/events", params=params) as source,
         ):
             for event in source.iter_sse():
-                if event.event == "block":
-                    yield msgspec.json.decode(event.data)
+                if event.event in ("block", "tx", "event"):
+                    yield event.event, msgspec.json.decode(event.data)
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -208,7 +227,9 @@ class Client:
         """Build, sign, submit and wait. With ``check``, a failed receipt raises its error."""
         outcome = self.wait(self.submit(self.build(key, contract, method, args)), timeout)
         if check and outcome.status == "committed" and not outcome.ok:
-            raise _problem_dict_to_error({"code": outcome.code, "detail": outcome.message})
+            raise _problem_dict_to_error(
+                {"code": outcome.code, "detail": outcome.message, "hint": outcome.hint}
+            )
         if check and outcome.status == "rejected":
             raise _problem_dict_to_error(outcome.answer["error"])
         return outcome
@@ -241,6 +262,7 @@ def _outcome(answer: dict[str, Any]) -> TxOutcome:
         answer.get("height"),
         receipt.get("code") or error.get("code", ""),
         receipt.get("message") or error.get("detail", ""),
+        receipt.get("hint") or error.get("hint", ""),
         receipt.get("result"),
         answer,
     )

@@ -25,6 +25,7 @@ class SoloOrderer:
         self._batches: asyncio.Queue[OrderedBatch] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._timer: asyncio.Task[None] | None = None
+        self._queued = 0
 
     async def start(self) -> None:
         self._timer = asyncio.create_task(self._run_timer(), name="solo-cutter-timer")
@@ -39,11 +40,22 @@ class SoloOrderer:
         now = self._clock()
         for tx in txs:
             for batch in self._cutter.ordered(tx, len(tx.raw), now):
-                self._batches.put_nowait(OrderedBatch(batch, now))
+                self._emit(batch, now)
         self._wake.set()
 
     async def next_batch(self) -> OrderedBatch:
-        return await self._batches.get()
+        batch = await self._batches.get()
+        self._queued -= len(batch.txs)
+        return batch
+
+    @property
+    def backlog(self) -> int:
+        """Transactions ordered but not yet handed out in a batch."""
+        return self._cutter.pending_count + self._queued
+
+    def _emit(self, batch: list[CheckedTx], now_ms: int) -> None:
+        self._queued += len(batch)
+        self._batches.put_nowait(OrderedBatch(batch, now_ms))
 
     async def _run_timer(self) -> None:
         while True:
@@ -60,4 +72,4 @@ class SoloOrderer:
                 continue
             now = self._clock()
             if self._cutter.is_due(now):
-                self._batches.put_nowait(OrderedBatch(self._cutter.cut(), now))
+                self._emit(self._cutter.cut(), now)

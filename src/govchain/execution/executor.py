@@ -22,7 +22,6 @@ from govchain.crypto.hashing import ZERO_HASH
 from govchain.crypto.signing import get_scheme
 from govchain.encoding import encode
 from govchain.errors import (
-    ContractError,
     ExpiredTransaction,
     GovchainError,
     InvalidBlock,
@@ -60,6 +59,9 @@ __all__ = [
     "replay_block",
     "seal_block",
 ]
+
+
+CONTRACT_FAILURE = "CONTRACT_FAILURE"
 
 
 class ReplayGuard(Protocol):
@@ -131,10 +133,16 @@ def apply_tx(overlay: Overlay, registry: ContractRegistry, env: BlockEnv, tx: Ch
     )
     try:
         result = tx.method.handler(ctx, tx.args)
-    except ContractError as exc:
-        return Receipt(tx.tx_id, False, exc.code, exc.message)
-    except GovchainError as exc:
-        return Receipt(tx.tx_id, False, exc.code, exc.message)
+    except GovchainError as exc:  # ContractError and anything typed a contract lets through
+        return Receipt(tx.tx_id, False, exc.code, exc.message, exc.hint)
+    except Exception as exc:  # a contract bug: recorded, deterministic, never a halted chain
+        return Receipt(
+            tx.tx_id,
+            False,
+            CONTRACT_FAILURE,
+            f"the contract failed: {type(exc).__name__}",
+            "Report this to the platform operator.",
+        )
     child.merge_into_parent(overlay)
     return Receipt(tx.tx_id, True, events=ctx.events, result=msgspec.Raw(encode(result)))
 

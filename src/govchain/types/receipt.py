@@ -20,6 +20,7 @@ class Receipt(msgspec.Struct, array_like=True, forbid_unknown_fields=True, froze
     ok: bool
     code: str = ""  # stable error code when not ok
     message: str = ""
+    hint: str = ""  # what to do about a failure
     events: list[Event] = msgspec.field(default_factory=list)
     result: msgspec.Raw = msgspec.Raw(b"\xc0")  # the method's return value, MessagePack
 
