@@ -1,5 +1,6 @@
 """Admitted transactions waiting for a block."""
 
+from govchain.mempool.journal import MempoolJournal
 from govchain.mempool.pool import Mempool
 
-__all__ = ["Mempool"]
+__all__ = ["Mempool", "MempoolJournal"]

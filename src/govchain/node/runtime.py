@@ -4,6 +4,7 @@ events and metrics, and runs the block loop. It holds no ledger logic of its own
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
@@ -15,7 +16,7 @@ from govchain.consensus import CutterConfig, Orderer, SoloOrderer
 from govchain.contracts import ContractRegistry, default_registry
 from govchain.errors import GovchainError, MempoolFull, ReplayedTransaction
 from govchain.execution import CheckedTx
-from govchain.mempool import Mempool
+from govchain.mempool import Mempool, MempoolJournal
 from govchain.node.config import (
     NodeConfig,
     load_genesis,
@@ -54,11 +55,14 @@ class Node:
         self.dir = node_dir(network_dir, self.config.node_id)
         self.genesis = load_genesis(network_dir)
         self.key = load_key(self.dir / "node.key")
+        self.journal: MempoolJournal | None = None
         if store is None:
             location = self.config.storage
             if location != "memory:":
-                (self.dir / location).parent.mkdir(parents=True, exist_ok=True)
-                location = str(self.dir / location)
+                path = self.dir / location
+                path.parent.mkdir(parents=True, exist_ok=True)
+                location = str(path)
+                self.journal = MempoolJournal(path.parent / "mempool.journal")
             store = open_store(location, durable=self.config.durable)
         self.store = store
         self.app = Application(store, self.genesis, registry or default_registry(), self.key)
@@ -83,6 +87,7 @@ class Node:
     async def start(self) -> None:
         await self.orderer.start()
         self._loop_task = asyncio.create_task(self._block_loop(), name="block-loop")
+        await self._recover_journal()
         log.info(
             "node %s started at height %d (chain %s)",
             self.config.node_id,
@@ -99,6 +104,8 @@ class Node:
             with contextlib.suppress(Exception):
                 await self._committing  # a commit under way finishes before the store closes
         await self.orderer.stop()
+        if self.journal is not None:
+            self.journal.close()
         height = self.app.info().height
         self.store.close()
         log.info("node %s stopped at height %d", self.config.node_id, height)
@@ -128,6 +135,8 @@ class Node:
                     self.metrics.txs_rejected.labels(r.error.code).inc()
             now = time.monotonic()
             self._admitted_at.update((tx.tx_id, now) for tx in admitted)
+            if self.journal is not None and admitted:
+                self.journal.append(tx.raw for tx in admitted)  # before the API answers 202
             self.metrics.txs_admitted.inc(len(admitted))
             self._update_mempool_metrics()
             await self.orderer.order(admitted)
@@ -146,6 +155,25 @@ class Node:
             )
         seen.add(item.tx_id)
         return SubmitResult(item.tx_id)
+
+    async def _recover_journal(self) -> None:
+        """Re-admit what the journal holds: transactions accepted before a crash or stop."""
+        if self.journal is None:
+            return
+        raws = list(self.journal.read())
+        if not raws:
+            return
+        readmitted, gone = 0, collections.Counter[str]()
+        for i in range(0, len(raws), 1000):
+            for r in await self.submit(raws[i : i + 1000]):
+                if r.error is None:
+                    readmitted += 1
+                else:
+                    gone[r.error.code] += 1  # TX_REPLAYED: committed before the stop
+        self.journal.rewrite(tx.raw for tx in self.mempool.pending_ids.values())
+        log.info(
+            "re-admitted %d journaled transactions; not re-admitted: %s", readmitted, gone or "none"
+        )
 
     async def wait_for(self, tx_id: bytes, timeout: float) -> Fate | None:
         """Wait until a transaction is committed or rejected (None on timeout)."""
@@ -211,6 +239,8 @@ class Node:
         self.metrics.block_txs.observe(len(c.tx_ids))
         self.metrics.height.set(height)
         self._update_mempool_metrics()
+        if self.journal is not None and self.journal.needs_compaction():
+            self.journal.rewrite(tx.raw for tx in self.mempool.pending_ids.values())
         self.events.publish_block(height, c.tx_ids, dropped)
 
     def _update_mempool_metrics(self) -> None:
