@@ -18,11 +18,16 @@ import httpx
 import msgspec
 
 from govchain.client.tx import build_tx, coerce_args
-from govchain.client.verify import TrustAnchor, verify_state_answer, verify_tx_answer
+from govchain.client.verify import (
+    TrustAnchor,
+    verify_header,
+    verify_state_answer,
+    verify_tx_answer,
+)
 from govchain.contracts import default_registry
 from govchain.contracts.notary import AnchorArgs, notary_state_key
 from govchain.crypto.signing import KeyPair
-from govchain.errors import ContractError, GovchainError, error_class_for_code
+from govchain.errors import ContractError, GovchainError, RootMismatch, error_class_for_code
 
 __all__ = ["Client", "TxOutcome"]
 
@@ -94,12 +99,16 @@ class Client:
 
     def block(self, height: int | str = "latest", *, full: bool = False) -> dict[str, Any]:
         answer: dict[str, Any] = self._request("GET", f"/v1/blocks/{height}", params={"full": full})
+        verify_header(answer["header"], self.trust)
         return answer
 
     def block_by_hash(self, block_hash: str, *, full: bool = False) -> dict[str, Any]:
         answer: dict[str, Any] = self._request(
             "GET", f"/v1/blocks/hash/{block_hash}", params={"full": full}
         )
+        verify_header(answer["header"], self.trust)
+        if answer["header"]["hash"] != block_hash:
+            raise RootMismatch("the node answered with another block than the one asked for")
         return answer
 
     def tx(self, tx_id: str | bytes, *, wait_ms: int = 0, verify: bool = True) -> dict[str, Any]:
