@@ -117,6 +117,8 @@ class Client:
         answer: dict[str, Any] = self._request("GET", f"/v1/txs/{tid}", params={"wait_ms": wait_ms})
         if verify and answer["status"] == "committed":
             verify_tx_answer(answer, self.trust)
+        if verify and answer["tx_id"] != tid.lower():
+            raise RootMismatch("the node answered about another transaction than the one asked for")
         return answer
 
     def state(
@@ -127,6 +129,8 @@ class Client:
         answer: dict[str, Any] = self._request("GET", f"/v1/state/{key.hex()}", params=params)
         if verify:
             verify_state_answer(answer, self.trust)
+            if answer["key"] != key.hex():
+                raise RootMismatch("the node proved another key than the one asked for")
         return answer
 
     def notary(self, doc_hash: bytes, *, height: int | None = None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from govchain.errors import ProofError, RootMismatch
 from govchain.merkle import rfc6962, smt
 from govchain.types import (
     BlockHeader,
+    Receipt,
     SignedTx,
     compute_block_hash,
     compute_tx_id,
@@ -60,6 +61,16 @@ def verify_tx_answer(answer: dict[str, Any], trust: TrustAnchor | None = None) -
     receipt_raw = bytes.fromhex(answer["receipt_raw"])
     if compute_tx_id(decode(tx_raw, SignedTx).body).hex() != answer["tx_id"]:
         raise RootMismatch("the transaction bytes do not match its id")
+    receipt = decode(receipt_raw, Receipt)
+    if receipt.tx_hash.hex() != answer["tx_id"]:
+        raise RootMismatch("the receipt is another transaction's")
+    view = answer.get("receipt")
+    if view is not None and (view["ok"], view["code"], view["message"]) != (
+        receipt.ok,
+        receipt.code,
+        receipt.message,
+    ):
+        raise RootMismatch("the receipt shown differs from the proven receipt")
     for raw, proof, root in (
         (tx_raw, answer["tx_proof"], header.tx_root),
         (receipt_raw, answer["receipt_proof"], header.receipts_root),
