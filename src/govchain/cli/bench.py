@@ -17,7 +17,13 @@ import click
 import httpx
 from rich.progress import Progress
 
-from govchain.cli.common import json_option, key_options, load_signing_key, node_option
+from govchain.cli.common import (
+    json_option,
+    key_options,
+    load_signing_key,
+    node_option,
+    signing_org,
+)
 from govchain.cli.output import console, print_json, print_kv
 from govchain.client import Client, build_tx, tx_id_of
 from govchain.contracts.notary import AnchorArgs
@@ -152,7 +158,7 @@ def bench_notarize(
 ) -> None:
     """Pre-sign N notarisations, submit them, wait for every commit, report the figures."""
     key = load_signing_key(key_file, network_dir, org)
-    owner = org or _key_org(key_file, network_dir)
+    owner = signing_org(key_file, network_dir, org)
     client = Client(node_url)
     status = client.status()
     valid_until = status["height"] + 500
@@ -256,19 +262,3 @@ def _node_rss_mb(url: str) -> float | None:
         if line.startswith("process_resident_memory_bytes"):
             return round(float(line.split()[1]) / 2**20, 1)
     return None
-
-
-def _key_org(key_file: Path | None, network_dir: Path | None) -> str:
-    import msgspec
-
-    from govchain.node.config import KeyFile, load_genesis
-
-    if key_file is not None:
-        org = msgspec.json.decode(key_file.read_bytes(), type=KeyFile).org
-        if org:
-            return org
-    if network_dir is not None:
-        return load_genesis(network_dir).orgs[0].id
-    raise GovchainError(
-        "cannot tell which organisation the key acts for", hint="Pass --org with --dir."
-    )

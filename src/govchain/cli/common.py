@@ -11,7 +11,14 @@ import click
 from govchain.crypto.signing import KeyPair
 from govchain.errors import ConfigError
 
-__all__ = ["dir_option", "json_option", "key_options", "load_signing_key", "node_option"]
+__all__ = [
+    "dir_option",
+    "json_option",
+    "key_options",
+    "load_signing_key",
+    "node_option",
+    "signing_org",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,3 +81,23 @@ def load_signing_key(key_file: Path | None, network_dir: Path | None, org: str |
     if org is None:
         org = load_genesis(network_dir).orgs[0].id
     return load_key(network_dir / "orgs" / org / "admin.key")
+
+
+def signing_org(key_file: Path | None, network_dir: Path | None, org: str | None) -> str:
+    """The organisation the signing key acts for (the same choice as :func:`load_signing_key`)."""
+    import msgspec
+
+    from govchain.node.config import KeyFile, load_genesis
+
+    if org is not None:
+        return org
+    if key_file is not None:
+        named = msgspec.json.decode(key_file.read_bytes(), type=KeyFile).org
+        if named:
+            return named
+    if network_dir is not None:
+        return load_genesis(network_dir).orgs[0].id
+    raise ConfigError(
+        "cannot tell which organisation the key acts for",
+        hint="Pass --org with --dir, or --owner-org.",
+    )

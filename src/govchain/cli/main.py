@@ -18,6 +18,7 @@ from govchain.cli.common import (
     key_options,
     load_signing_key,
     node_option,
+    signing_org,
 )
 from govchain.cli.output import console, fail, print_json, print_kv, print_table
 from govchain.errors import BadRequest, GovchainError
@@ -369,11 +370,9 @@ def notarize(
     as_json: bool,
 ) -> None:
     """Anchor FILE's SHA-256 on chain (the file itself stays with you)."""
-    from govchain.node.config import KeyFile
-
     key = load_signing_key(key_file, network_dir, org)
     if owner_org is None:
-        owner_org = org or _org_of_key(key_file, network_dir, KeyFile)
+        owner_org = signing_org(key_file, network_dir, org)
     metadata = dict(m.split("=", 1) for m in meta if "=" in m)
     outcome = _client(node_url).notarize(
         key,
@@ -390,20 +389,6 @@ def notarize(
         f"[green]anchored[/] {hashlib.sha256(file.read_bytes()).hexdigest()} at height "
         f"{outcome.height} (tx {outcome.tx_id})"
     )
-
-
-def _org_of_key(key_file: Path | None, network_dir: Path | None, kf_type: Any) -> str:
-    import msgspec
-
-    from govchain.node.config import load_genesis
-
-    if key_file is not None:
-        org = msgspec.json.decode(key_file.read_bytes(), type=kf_type).org
-        if org:
-            return str(org)
-    if network_dir is not None:
-        return load_genesis(network_dir).orgs[0].id
-    raise BadRequest("cannot tell the owner organisation", hint="Pass --owner-org.")
 
 
 @cli.group()
