@@ -29,6 +29,7 @@ what to do about it.
     │   └── WrongProofKind          PROOF_WRONG_KIND
     ├── InvalidBlock                a stored or received block does not check out
     ├── NotFound                    NOT_FOUND (API lookups)
+    ├── UnknownView                 QUERY_UNKNOWN_VIEW
     ├── BadRequest                  BAD_REQUEST
     ├── ConfigError                 CONFIG_INVALID
     └── StorageError                STORAGE_ERROR
@@ -64,6 +65,7 @@ __all__ = [
     "UnknownContract",
     "UnknownMethod",
     "UnknownSender",
+    "UnknownView",
     "WrongChainId",
     "WrongProofKind",
     "error_class_for_code",
@@ -185,6 +187,13 @@ class UnknownMethod(InvalidTransaction):
     status = 404
     title = "Unknown method"
     default_hint = "GET /v1/contracts lists each contract's methods and their arguments."
+
+
+class UnknownView(GovchainError):
+    code = "QUERY_UNKNOWN_VIEW"
+    status = 404
+    title = "Unknown view"
+    default_hint = "GET /v1/contracts lists each contract's read-only views."
 
 
 class InvalidArguments(InvalidTransaction):

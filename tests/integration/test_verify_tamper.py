@@ -233,6 +233,20 @@ def test_a_deleted_state_value_is_named(ledger: Ledger, copy: Network) -> None:
     assert_bad(copy, ledger.target, "STATE_VALUE_MISMATCH")
 
 
+def test_a_state_row_no_block_wrote_is_found(ledger: Ledger, copy: Network) -> None:
+    alter(
+        copy,
+        lambda con: con.execute(
+            "INSERT INTO state (key, height, value) VALUES (?, ?, ?)",
+            (b"notary/doc/" + hashlib.sha256(b"smuggled").digest(), 1, b"forged record"),
+        ),
+    )
+    code, report = verify_json(copy)
+    assert code != 0, report
+    assert report["reason"] == "STATE_TABLE_MISMATCH", report
+    assert report["first_bad_height"] == ledger.height
+
+
 # --- indexes -------------------------------------------------------------------------------------
 
 

@@ -48,6 +48,13 @@ __all__ = ["create_app"]
 
 log = logging.getLogger("govchain.api")
 PROBLEM = "application/problem+json"
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "REQUEST_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
 MAX_BATCH = 10_000
 MAX_WAIT_S = 30.0
 
@@ -82,7 +89,7 @@ def _problem(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
             "type": "about:blank",
             "title": exc.detail,
             "status": status,
-            "code": "HTTP_" + str(status),
+            "code": _HTTP_CODES.get(status, "HTTP_" + str(status)),
             "detail": str(exc.extra or exc.detail),
             "hint": "See the OpenAPI document at /schema for the expected request.",
         }

@@ -28,7 +28,7 @@ from govchain.errors import (
     InvalidTransaction,
     NotFound,
     StorageError,
-    UnknownContract,
+    UnknownView,
 )
 from govchain.execution import (
     BlockEnv,
@@ -296,9 +296,7 @@ class Application:
         c = self.registry.get(contract)
         v = c.views.get(view)
         if v is None:
-            raise UnknownContract(
-                f"contract {contract!r} has no view {view!r}", known=sorted(c.views)
-            )
+            raise UnknownView(f"contract {contract!r} has no view {view!r}", known=sorted(c.views))
         try:
             parsed = msgspec.convert(dict(args), type=v.args_type, strict=False)
         except msgspec.ValidationError as exc:

@@ -17,6 +17,7 @@ from govchain.execution import (
     build_genesis,
     replay_block,
 )
+from govchain.merkle import smt
 from govchain.storage.base import LedgerStore
 from govchain.types import Block, Genesis, compute_block_hash
 
@@ -67,6 +68,7 @@ def audit_ledger(
             prev = block
             if progress is not None:
                 progress(height, len(block.txs))
+        _check_state_table(store, meta.height, prev.header.state_root)
     except InvalidBlock as exc:
         bad = exc.details.get("height", -1)
         return AuditReport(
@@ -147,3 +149,17 @@ def _check_stored_outcome(
                 "STATE_VALUE_MISMATCH",
                 f"the stored value of state key {key!r} differs from the recomputed one",
             )
+
+
+def _check_state_table(store: LedgerStore, height: int, state_root: bytes) -> None:
+    """The stored latest state, rebuilt into a tree from scratch, must have the header's root:
+    this catches state rows that no block wrote (inserted or deleted behind the node's back)."""
+    live = dict(store.iter_state(b"", height))
+    root, _ = smt.apply_updates(smt.MemoryNodeStore(), smt.EMPTY_ROOT, live)
+    if root != state_root:
+        raise _fail(
+            height,
+            "STATE_TABLE_MISMATCH",
+            "the stored state differs from the state "
+            "root (rows were added or removed outside the ledger)",
+        )

@@ -12,7 +12,7 @@ from govchain.contracts.base import ReadContext
 from govchain.contracts.identity import KeyRecord, OrgRecord, get_key_record, get_org
 from govchain.contracts.notary import MAX_META, MAX_TITLE, NotaryRecord, notary_state_key
 from govchain.encoding import decode
-from govchain.errors import BadRequest, NotFoundInState, UnknownContract
+from govchain.errors import BadRequest, NotFoundInState, UnknownContract, UnknownView
 from govchain.state.overlay import MemoryState
 
 
@@ -44,7 +44,7 @@ def test_identity_helpers_read_across_contracts(chain: Any) -> None:
 def test_query_errors(chain: Any) -> None:
     with pytest.raises(UnknownContract):
         chain.app.query("lottery", "draw", {})
-    with pytest.raises(UnknownContract, match="no view"):
+    with pytest.raises(UnknownView, match="no view"):
         chain.app.query("notary", "anchor", {})  # a method is not a view
     with pytest.raises(BadRequest):
         chain.app.query("identity", "org", {"id": 5, "extra": True})
