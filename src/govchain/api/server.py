@@ -309,7 +309,7 @@ def create_app(node: Node) -> Litestar:
             next_height = start
             while True:
                 while next_height <= node.events.height:
-                    view = await asyncio.to_thread(_block_view, next_height, True)
+                    view = await asyncio.to_thread(_block_view, next_height, wanted.needs_full_view)
                     for message in block_messages(view, wanted):
                         yield message
                     next_height += 1

@@ -19,14 +19,19 @@ class StreamFilter:
     events: bool = False  # one `event` per contract event
     contract: str | None = None  # only this contract's transactions and events
 
+    @property
+    def needs_full_view(self) -> bool:
+        return self.full or self.txs or self.events
+
 
 def _json(value: object) -> str:
     return msgspec.json.encode(value).decode()
 
 
 def block_messages(view: BlockView, wanted: StreamFilter) -> list[ServerSentEventMessage]:
-    """Messages for a block (``view`` must be a full view); the `block` message comes last and
-    alone carries the id, so a client that resumes never skips part of a block."""
+    """Messages for a block (``view`` must be a full view when ``wanted.needs_full_view``); the
+    `block` message comes last and alone carries the id, so a client that resumes never skips
+    part of a block."""
     height = view.header.height
     messages = []
     receipts = view.receipts or []
