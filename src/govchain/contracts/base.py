@@ -87,6 +87,24 @@ class Context(ReadContext):
     def emit(self, name: str, **attributes: str) -> None:
         self.events.append(Event(self.contract, name, dict(attributes)))
 
+    def other_writer(self, contract: str) -> Context:
+        """Write another system contract's state through its helpers (e.g. governance adding an
+        organisation through identity's functions); events are shared with this context."""
+        if contract == self.contract:
+            return self
+        other = Context(
+            contract,
+            self._overlay,
+            chain_id=self.chain_id,
+            height=self.height,
+            time_ms=self.time_ms,
+            tx_id=self.tx_id,
+            sender=self.sender,
+            signers=self.signers,
+        )
+        other.events = self.events
+        return other
+
 
 @dataclass(frozen=True)
 class Method:
@@ -94,6 +112,7 @@ class Method:
     args_type: type[msgspec.Struct]
     handler: Callable[..., Any]
     doc: str
+    open: bool = False  # callable by keys not yet registered (self-registration)
 
     def decode_args(self, raw: bytes) -> msgspec.Struct:
         try:
@@ -114,11 +133,16 @@ class View:
     doc: str
 
 
-def method(args_type: type[msgspec.Struct]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Mark a contract function as a transaction method taking ``args_type``."""
+def method(
+    args_type: type[msgspec.Struct], *, open: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a contract function as a transaction method taking ``args_type``. An ``open``
+    method accepts senders whose key is not registered yet (self-registration); it must then
+    authorise on its own."""
 
     def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
         fn.__govchain_method__ = args_type  # type: ignore[attr-defined]
+        fn.__govchain_open__ = open  # type: ignore[attr-defined]
         return fn
 
     return mark
@@ -148,9 +172,15 @@ class Contract:
             fn = getattr(self, attr)
             doc = (getattr(fn, "__doc__", None) or "").strip()
             if args := getattr(fn, "__govchain_method__", None):
-                self.methods[attr] = Method(attr, args, fn, doc)
+                self.methods[attr] = Method(
+                    attr, args, fn, doc, getattr(fn, "__govchain_open__", False)
+                )
             elif args := getattr(fn, "__govchain_view__", None):
                 self.views[attr] = View(attr, args, fn, doc)
 
     def init_genesis(self, ctx: Context, genesis: Genesis) -> None:
         """Write the contract's initial state (default: nothing)."""
+
+    def on_block(self, ctx: Context) -> None:
+        """Run at the start of every block, before its transactions (default: nothing); e.g.
+        governance enacts proposals whose effective height has come."""

@@ -1,40 +1,111 @@
-"""Identity: the organisations and keys the chain knows.
+"""Identity: organisations, their members and nodes, enterprises and citizens, their keys (with
+history) and DID documents.
 
-The genesis writes the founding organisations and their admin and node keys. The ledger core asks
-:func:`get_key_record` whether a sender is known; later services authorise through it.
+Every actor is an :class:`Identity` with an id that is also the last part of its DID
+(``did:govchain:<chain-id>:<id>``):
+
+    tax                      an organisation (department, district, bureau, enterprise partner)
+    tax:admin, tax:alice     members of an organisation (admin, officer, issuer, auditor, client)
+    tax:node0                a node run by an organisation (role: node)
+    ent:<credit-code>        an enterprise, by its unified social credit code (self-registered)
+    cit:<hex>                a citizen (self-registered, pseudonymous: no personal data on chain)
+
+Keys keep their history: a key is valid for signatures made at heights
+``[added_height, until_height)``; rotating or revoking a key closes its window, so a signature
+made before the rotation stays verifiable and one made with a revoked key afterwards does not.
+
+The ledger core asks :func:`is_active_sender` whether a transaction's sender may act; contracts
+authorise with :func:`require`, which evaluates a declarative policy over the resolved signers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Literal
+
 import msgspec
 
 from govchain.contracts.base import Context, Contract, ReadContext, view
-from govchain.errors import NotFoundInState
+from govchain.contracts.policy import Policy, Signer, describe, is_satisfied
+from govchain.errors import AlreadyExists, NotFoundInState, Unauthorized
 from govchain.types import Genesis
 
-__all__ = ["IdentityContract", "KeyRecord", "OrgRecord", "get_key_record", "get_org"]
+__all__ = [
+    "ROLES",
+    "Attestation",
+    "Identity",
+    "IdentityContract",
+    "KeyEntry",
+    "Service",
+    "add_key",
+    "create_member",
+    "create_org",
+    "founding_orgs",
+    "get_identity",
+    "get_identity_by_key",
+    "get_org",
+    "is_active_sender",
+    "is_key_valid_at",
+    "member_id",
+    "put_identity",
+    "require",
+    "resolve_signer",
+    "resolve_signers",
+]
 
 NAME = "identity"
+ROLES = ("admin", "officer", "issuer", "auditor", "node", "client")
+Kind = Literal["org", "member", "node", "enterprise", "citizen"]
+Status = Literal["active", "suspended", "removed"]
 
 
-class OrgRecord(msgspec.Struct, frozen=True):
-    id: str
-    name: str
-    name_zh: str
-    kind: str
-    founding: bool
-    active: bool = True
-
-
-class KeyRecord(msgspec.Struct, frozen=True):
+class KeyEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     public_key: bytes
-    org: str
-    role: str  # admin | node | officer | issuer | auditor | client
+    added_height: int
     scheme: str = "ed25519"
-    active: bool = True
+    until_height: int | None = None  # first height at which the key no longer signs
+    status: Literal["active", "rotated", "revoked"] = "active"
+    reason: str = ""
 
 
-class OrgArgs(msgspec.Struct, forbid_unknown_fields=True):
+class Service(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id: str  # fragment, e.g. "gateway"
+    type: str  # e.g. "DataGateway"
+    endpoint: str
+
+
+class Attestation(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """An accredited organisation vouches for a registration (e.g. a real-name check): only the
+    hash of its evidence and who issued it are on chain."""
+
+    issuer: str  # organisation id
+    evidence_hash: bytes  # SHA-256 of the off-chain evidence
+    kind: str = "real-name"
+
+
+class Identity(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id: str
+    kind: Kind
+    org: str  # the organisation it belongs to (itself for an organisation; "" for self-registered)
+    name: str = ""
+    name_zh: str = ""
+    org_kind: str = ""  # for organisations: department | district | bureau | enterprise
+    roles: list[str] = msgspec.field(default_factory=list)
+    status: Status = "active"
+    controller: str = ""  # identity that may manage this one ("" = itself)
+    keys: list[KeyEntry] = msgspec.field(default_factory=list)
+    services: list[Service] = msgspec.field(default_factory=list)
+    attestation: Attestation | None = None
+    founding: bool = False
+    created_height: int = 0
+    updated_height: int = 0
+
+
+class KeyRef(msgspec.Struct, frozen=True):
+    identity: str
+
+
+class IdArgs(msgspec.Struct, forbid_unknown_fields=True):
     id: str
 
 
@@ -42,43 +113,227 @@ class KeyArgs(msgspec.Struct, forbid_unknown_fields=True):
     public_key: bytes
 
 
-def get_org(ctx: ReadContext, org_id: str) -> OrgRecord | None:
-    return ctx.other(NAME).get_as(f"org/{org_id}", OrgRecord)
+class EmptyArgs(msgspec.Struct, forbid_unknown_fields=True):
+    pass
 
 
-def get_key_record(ctx: ReadContext, public_key: bytes) -> KeyRecord | None:
-    return ctx.other(NAME).get_as(b"key/" + public_key, KeyRecord)
+# --- reading ---------------------------------------------------------------------------------
+
+
+def member_id(org: str, name: str) -> str:
+    return f"{org}:{name}"
+
+
+def _id_key(identity_id: str) -> str:
+    return f"id/{identity_id}"
+
+
+def get_identity(ctx: ReadContext, identity_id: str) -> Identity | None:
+    return ctx.other(NAME).get_as(_id_key(identity_id), Identity)
+
+
+def get_org(ctx: ReadContext, org_id: str) -> Identity | None:
+    ident = get_identity(ctx, org_id)
+    return ident if ident is not None and ident.kind == "org" else None
+
+
+def get_identity_by_key(ctx: ReadContext, public_key: bytes) -> Identity | None:
+    ref = ctx.other(NAME).get_as(b"key/" + public_key, KeyRef)
+    return None if ref is None else get_identity(ctx, ref.identity)
+
+
+def is_key_valid_at(identity: Identity, public_key: bytes, height: int) -> bool:
+    """Whether ``public_key`` could sign for ``identity`` at ``height`` (key history)."""
+    for k in identity.keys:
+        if k.public_key == public_key:
+            return k.added_height <= height and (k.until_height is None or height < k.until_height)
+    return False
+
+
+def _is_active(ctx: ReadContext, identity: Identity) -> bool:
+    if identity.status != "active":
+        return False
+    if identity.kind in ("member", "node") and identity.org:
+        org = get_org(ctx, identity.org)
+        return org is not None and org.status == "active"
+    return True
+
+
+def resolve_signer(ctx: ReadContext, public_key: bytes, height: int) -> Signer | None:
+    """The active identity a key signs for at ``height``, or None."""
+    identity = get_identity_by_key(ctx, public_key)
+    if identity is None or not is_key_valid_at(identity, public_key, height):
+        return None
+    if not _is_active(ctx, identity):
+        return None
+    return Signer(public_key, identity.id, identity.org, frozenset(identity.roles))
+
+
+def resolve_signers(ctx: ReadContext, public_keys: Iterable[bytes], height: int) -> list[Signer]:
+    return [s for k in public_keys if (s := resolve_signer(ctx, k, height)) is not None]
+
+
+def is_active_sender(ctx: ReadContext, public_key: bytes, height: int) -> bool:
+    """The ledger core's admission rule: the sender's key is active for an active identity."""
+    return resolve_signer(ctx, public_key, height) is not None
+
+
+def founding_orgs(ctx: ReadContext) -> list[str]:
+    raw = ctx.other(NAME).get("founders")
+    return [] if raw is None else msgspec.msgpack.decode(raw, type=list[str])
+
+
+def require(
+    ctx: Context,
+    policy: Policy,
+    *,
+    code: str = "UNAUTHORIZED",
+    action: str = "this",
+    signers: Sequence[bytes] | None = None,
+    hint: str | None = None,
+) -> list[Signer]:
+    """Raise :class:`Unauthorized` unless the transaction's signers satisfy ``policy``."""
+    resolved = resolve_signers(
+        ctx, signers if signers is not None else sorted(ctx.signers), ctx.height
+    )
+    if not is_satisfied(policy, resolved, founding_orgs(ctx)):
+        raise Unauthorized(
+            f"{action} needs the signature of {describe(policy)}",
+            code=code,
+            hint=hint
+            or "Collect the required signatures on the transaction "
+            "(`govchain tx build`, `govchain tx sign`) and submit it.",
+        )
+    return resolved
+
+
+# --- writing (used by this contract and by governance) ---------------------------------------
+
+
+def put_identity(ctx: Context, identity: Identity) -> None:
+    ctx.other_writer(NAME).set(_id_key(identity.id), identity)
+
+
+def add_key(
+    ctx: Context, identity: Identity, public_key: bytes, scheme: str = "ed25519"
+) -> Identity:
+    """Bind a new key to an identity (a key belongs to at most one identity, ever)."""
+    writer = ctx.other_writer(NAME)
+    if writer.get(b"key/" + public_key) is not None:
+        raise AlreadyExists(
+            f"key {public_key.hex()} is already bound to an identity",
+            code="IDENTITY_KEY_IN_USE",
+            hint="Generate a new key.",
+        )
+    writer.set(b"key/" + public_key, KeyRef(identity.id))
+    entry = KeyEntry(public_key, ctx.height, scheme)
+    return msgspec.structs.replace(
+        identity, keys=[*identity.keys, entry], updated_height=ctx.height
+    )
+
+
+def create_org(
+    ctx: Context,
+    org_id: str,
+    name: str,
+    name_zh: str,
+    org_kind: str,
+    admin_key: bytes,
+    *,
+    founding: bool = False,
+) -> Identity:
+    """An organisation with its first admin member ``<org>:admin``."""
+    if get_identity(ctx, org_id) is not None:
+        raise AlreadyExists(f"identity {org_id!r} exists", code="IDENTITY_EXISTS")
+    org = Identity(
+        org_id,
+        "org",
+        org_id,
+        name,
+        name_zh,
+        org_kind,
+        founding=founding,
+        created_height=ctx.height,
+        updated_height=ctx.height,
+    )
+    put_identity(ctx, org)
+    create_member(ctx, org_id, "admin", admin_key, ["admin"])
+    return org
+
+
+def create_member(
+    ctx: Context,
+    org_id: str,
+    name: str,
+    public_key: bytes,
+    roles: list[str],
+    *,
+    kind: Kind = "member",
+) -> Identity:
+    ident_id = member_id(org_id, name)
+    if get_identity(ctx, ident_id) is not None:
+        raise AlreadyExists(f"identity {ident_id!r} exists", code="IDENTITY_EXISTS")
+    member = Identity(
+        ident_id,
+        kind,
+        org_id,
+        name,
+        roles=sorted(set(roles)),
+        controller=org_id,
+        created_height=ctx.height,
+        updated_height=ctx.height,
+    )
+    member = add_key(ctx, member, public_key)
+    put_identity(ctx, member)
+    return member
 
 
 class IdentityContract(Contract):
     name = NAME
-    description = "Organisations and the keys that act for them."
+    description = "Organisations, members, nodes, enterprises and citizens, their keys and DIDs."
 
     def init_genesis(self, ctx: Context, genesis: Genesis) -> None:
         for org in genesis.orgs:
-            ctx.set(f"org/{org.id}", OrgRecord(org.id, org.name, org.name_zh, org.kind, True))
-            for key_hex in org.admin_keys:
-                key = bytes.fromhex(key_hex)
-                ctx.set(b"key/" + key, KeyRecord(key, org.id, "admin"))
+            keys = [bytes.fromhex(k) for k in org.admin_keys]
+            create_org(ctx, org.id, org.name, org.name_zh, org.kind, keys[0], founding=True)
+            admin = get_identity(ctx, member_id(org.id, "admin"))
+            assert admin is not None
+            for extra in keys[1:]:
+                admin = add_key(ctx, admin, extra)
+            put_identity(ctx, admin)
         for node in genesis.nodes:
-            key = bytes.fromhex(node.public_key)
-            ctx.set(b"key/" + key, KeyRecord(key, node.org, "node"))
+            create_member(
+                ctx, node.org, node.id, bytes.fromhex(node.public_key), ["node"], kind="node"
+            )
+        ctx.set("founders", msgspec.msgpack.encode(sorted(o.id for o in genesis.orgs)))
 
-    @view(OrgArgs)
-    def org(self, ctx: ReadContext, args: OrgArgs) -> OrgRecord:
+    @view(IdArgs)
+    def get(self, ctx: ReadContext, args: IdArgs) -> Identity:
+        """An identity by id."""
+        if (ident := get_identity(ctx, args.id)) is None:
+            raise NotFoundInState(f"no identity {args.id!r}", code="IDENTITY_NOT_FOUND")
+        return ident
+
+    @view(IdArgs)
+    def org(self, ctx: ReadContext, args: IdArgs) -> Identity:
         """An organisation by id."""
-        if (rec := get_org(ctx, args.id)) is None:
-            raise NotFoundInState(f"no organisation {args.id!r}")
-        return rec
+        if (org := get_org(ctx, args.id)) is None:
+            raise NotFoundInState(f"no organisation {args.id!r}", code="IDENTITY_NOT_FOUND")
+        return org
 
-    @view(msgspec.Struct)
-    def orgs(self, ctx: ReadContext, args: msgspec.Struct) -> list[OrgRecord]:
+    @view(EmptyArgs)
+    def orgs(self, ctx: ReadContext, args: EmptyArgs) -> list[Identity]:
         """Every organisation."""
-        return [msgspec.msgpack.decode(v, type=OrgRecord) for _, v in ctx.iter("org/")]
+        out = []
+        for _, raw in ctx.iter("id/"):
+            ident = msgspec.msgpack.decode(raw, type=Identity)
+            if ident.kind == "org":
+                out.append(ident)
+        return out
 
     @view(KeyArgs)
-    def key(self, ctx: ReadContext, args: KeyArgs) -> KeyRecord:
-        """Which organisation and role a public key acts for."""
-        if (rec := get_key_record(ctx, args.public_key)) is None:
-            raise NotFoundInState(f"unknown key {args.public_key.hex()}")
-        return rec
+    def key(self, ctx: ReadContext, args: KeyArgs) -> Identity:
+        """The identity a public key is (or was) bound to."""
+        if (ident := get_identity_by_key(ctx, args.public_key)) is None:
+            raise NotFoundInState(f"unknown key {args.public_key.hex()}", code="IDENTITY_NOT_FOUND")
+        return ident

@@ -11,8 +11,9 @@ from __future__ import annotations
 import msgspec
 
 from govchain.contracts.base import Context, Contract, ReadContext, method, view
-from govchain.contracts.identity import get_key_record, get_org
-from govchain.errors import AlreadyExists, ContractError, NotFoundInState, Unauthorized
+from govchain.contracts.identity import get_org, require
+from govchain.contracts.policy import NOf, Policy, Role, SignedBy
+from govchain.errors import AlreadyExists, ContractError, NotFoundInState
 
 __all__ = ["AnchorArgs", "NotaryContract", "NotaryRecord", "notary_state_key"]
 
@@ -45,6 +46,11 @@ class NotaryRecord(msgspec.Struct, frozen=True):
     metadata: dict[str, str] = msgspec.field(default_factory=dict)
 
 
+def anchor_policy(org: str) -> Policy:
+    """Who may anchor for an organisation: one of its admins or officers."""
+    return NOf(1, [SignedBy(Role(org, "admin")), SignedBy(Role(org, "officer"))])
+
+
 def notary_state_key(doc_hash: bytes) -> bytes:
     """The full state key of a document's anchor (for state proofs)."""
     return NAME.encode() + b"/doc/" + doc_hash
@@ -64,13 +70,14 @@ class NotaryContract(Contract):
                 code="NOTARY_UNKNOWN_ORG",
                 hint="GET /v1/orgs lists the organisations.",
             )
-        key = get_key_record(ctx, ctx.sender)
-        if key is None or key.org != args.owner_org or not key.active:
-            raise Unauthorized(
-                f"the sender does not act for {args.owner_org!r}",
-                code="NOTARY_NOT_OWNER",
-                hint="Anchor with a key of the owner organisation.",
-            )
+        require(
+            ctx,
+            anchor_policy(args.owner_org),
+            code="NOTARY_NOT_OWNER",
+            action=f"anchoring for {args.owner_org}",
+            signers=[ctx.sender],
+            hint="Anchor with a key of the owner organisation.",
+        )
         if ctx.get(b"doc/" + args.hash) is not None:
             raise AlreadyExists(
                 f"document {args.hash.hex()} is already anchored",

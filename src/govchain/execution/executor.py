@@ -16,10 +16,10 @@ from typing import Protocol
 import msgspec
 
 from govchain.contracts.base import Context, ReadContext
-from govchain.contracts.identity import get_key_record
+from govchain.contracts.identity import get_identity_by_key, is_active_sender, is_key_valid_at
 from govchain.contracts.registry import ContractRegistry
 from govchain.crypto.hashing import ZERO_HASH
-from govchain.crypto.signing import get_scheme
+from govchain.crypto.signing import ED25519, get_scheme
 from govchain.encoding import encode
 from govchain.errors import (
     ExpiredTransaction,
@@ -113,9 +113,12 @@ def check_stateful(
         raise ReplayedTransaction(
             f"transaction {tx.tx_id.hex()} is already on chain", tx_id=tx.tx_id.hex()
         )
-    key = get_key_record(ReadContext("", state, height), body.sender)
-    if key is None or not key.active:
-        raise UnknownSender(f"key {body.sender.hex()} is not registered on this chain")
+    if not tx.method.open and not is_active_sender(
+        ReadContext("", state, height), body.sender, height
+    ):
+        raise UnknownSender(
+            f"key {body.sender.hex()} is not an active key of an active identity on this chain"
+        )
 
 
 def apply_tx(overlay: Overlay, registry: ContractRegistry, env: BlockEnv, tx: CheckedTx) -> Receipt:
@@ -158,6 +161,7 @@ def execute_txs(
     builder reports them to their senders; a block validator rejects the block)."""
     out = Execution()
     overlay = Overlay(state)
+    _run_block_hooks(overlay, registry, env)
     in_block: dict[bytes, None] = {}
     for tx in txs:
         try:
@@ -170,6 +174,22 @@ def execute_txs(
         out.receipts.append(apply_tx(overlay, registry, env, tx))
     out.writes = overlay.writes
     return out
+
+
+def _run_block_hooks(overlay: Overlay, registry: ContractRegistry, env: BlockEnv) -> None:
+    """Each contract's start-of-block step, in registry order (e.g. enacting proposals)."""
+    for contract in registry:
+        ctx = Context(
+            contract.name,
+            overlay,
+            chain_id=env.chain_id,
+            height=env.height,
+            time_ms=env.time_ms,
+            tx_id=ZERO_HASH,
+            sender=b"",
+            signers=frozenset(),
+        )
+        contract.on_block(ctx)
 
 
 def seal_block(
@@ -297,15 +317,20 @@ def _check_linkage(prev: BlockHeader, block: Block, state: StateReader) -> None:
         raise InvalidBlock(
             f"block {h.height}: time goes backwards", height=h.height, reason="TIME_BACKWARDS"
         )
-    key = get_key_record(ReadContext("", state, h.height), h.proposer)
-    if key is None or key.role != "node" or not key.active:
+    node = get_identity_by_key(ReadContext("", state, h.height), h.proposer)
+    if (
+        node is None
+        or node.kind != "node"
+        or node.status != "active"
+        or not is_key_valid_at(node, h.proposer, h.height)
+    ):
         raise InvalidBlock(
             f"block {h.height}: proposer is not a registered node",
             height=h.height,
             reason="UNKNOWN_PROPOSER",
         )
     message = header_sign_bytes(compute_block_hash(h))
-    if not get_scheme(key.scheme).verify(h.proposer, message, block.proposer_signature):
+    if not get_scheme(ED25519).verify(h.proposer, message, block.proposer_signature):
         raise InvalidBlock(
             f"block {h.height}: the proposer's signature is invalid",
             height=h.height,

@@ -254,7 +254,7 @@ def test_prove_state_membership_and_absence(chain: Any) -> None:
 
 
 def test_prove_state_of_genesis_records(chain: Any) -> None:
-    key = b"identity/org/tax"
+    key = b"identity/id/tax"
     result = chain.app.prove_state(key, height=0)
     assert result.value is not None
     verify_state_proof(result.header.state_root, key, result.value, result.proof)
@@ -264,7 +264,7 @@ def test_prove_state_of_genesis_records(chain: Any) -> None:
 def test_prove_state_beyond_the_chain(chain: Any, height: int) -> None:
     chain.commit([])
     with pytest.raises(NotFound):
-        chain.app.prove_state(b"identity/org/tax", height=height)
+        chain.app.prove_state(b"identity/id/tax", height=height)
     with pytest.raises(NotFound):
         chain.app.query("identity", "orgs", {}, height=height)
 

@@ -108,7 +108,7 @@ def test_default_registry() -> None:
     assert set(registry.get("notary").views) == {"get"}
     assert registry.get("notary").methods["anchor"].args_type is AnchorArgs
     assert set(registry.get("identity").methods) == set()
-    assert set(registry.get("identity").views) == {"org", "orgs", "key"}
+    assert set(registry.get("identity").views) == {"get", "org", "orgs", "key"}
     assert default_registry() is not registry  # fresh instances every call
     for contract in registry:
         assert contract.description

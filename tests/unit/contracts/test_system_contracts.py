@@ -9,7 +9,7 @@ import pytest
 
 from govchain.app.readers import StoreState
 from govchain.contracts.base import ReadContext
-from govchain.contracts.identity import KeyRecord, OrgRecord, get_key_record, get_org
+from govchain.contracts.identity import get_identity_by_key, get_org
 from govchain.contracts.notary import MAX_META, MAX_TITLE, NotaryRecord, notary_state_key
 from govchain.encoding import decode
 from govchain.errors import BadRequest, NotFoundInState, UnknownContract, UnknownView
@@ -18,18 +18,28 @@ from govchain.state.overlay import MemoryState
 
 def test_identity_views(chain: Any) -> None:
     tax = chain.app.query("identity", "org", {"id": "tax"})
-    assert tax == OrgRecord("tax", "Tax Department", "tax局", "department", True, True)
+    assert (tax.id, tax.kind, tax.name, tax.name_zh, tax.org_kind, tax.founding, tax.status) == (
+        "tax",
+        "org",
+        "Tax Department",
+        "tax局",
+        "department",
+        True,
+        "active",
+    )
     assert [o.id for o in chain.app.query("identity", "orgs", {})] == ["bureau", "health", "tax"]
     key = chain.admin("tax", 1).public_key
-    assert chain.app.query("identity", "key", {"public_key": key}) == KeyRecord(key, "tax", "admin")
+    admin = chain.app.query("identity", "key", {"public_key": key})
+    assert (admin.id, admin.org, admin.roles) == ("tax:admin", "tax", ["admin"])
+    assert key in [k.public_key for k in admin.keys]
     node = chain.app.query("identity", "key", {"public_key": chain.node_key.public_key})
-    assert (node.org, node.role) == ("bureau", "node")
+    assert (node.org, node.kind, node.roles) == ("bureau", "node", ["node"])
 
 
 def test_identity_not_found(chain: Any) -> None:
     with pytest.raises(NotFoundInState) as info:
         chain.app.query("identity", "org", {"id": "nowhere"})
-    assert info.value.code == "NOT_FOUND"
+    assert info.value.code == "IDENTITY_NOT_FOUND"
     with pytest.raises(NotFoundInState):
         chain.app.query("identity", "key", {"public_key": chain.key("outsider").public_key})
 
@@ -37,8 +47,9 @@ def test_identity_not_found(chain: Any) -> None:
 def test_identity_helpers_read_across_contracts(chain: Any) -> None:
     ctx = ReadContext("notary", StoreState(chain.store), 0)
     assert get_org(ctx, "health") is not None and get_org(ctx, "x") is None
-    assert get_key_record(ctx, chain.admin("health").public_key).org == "health"  # type: ignore[union-attr]
-    assert get_key_record(ReadContext("notary", MemoryState(), 0), b"k") is None
+    health = get_identity_by_key(ctx, chain.admin("health").public_key)
+    assert health is not None and health.org == "health"
+    assert get_identity_by_key(ReadContext("notary", MemoryState(), 0), b"k") is None
 
 
 def test_query_errors(chain: Any) -> None:

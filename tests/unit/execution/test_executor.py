@@ -10,7 +10,7 @@ import pytest
 from govchain.app.readers import StoreState
 from govchain.contracts import Contract, ContractRegistry, method
 from govchain.contracts.base import Context
-from govchain.contracts.identity import IdentityContract, KeyRecord, OrgRecord
+from govchain.contracts.identity import Identity, IdentityContract, KeyRef
 from govchain.contracts.notary import NotaryContract, NotaryRecord, notary_state_key
 from govchain.crypto.hashing import ZERO_HASH
 from govchain.encoding import decode, encode
@@ -99,8 +99,16 @@ def test_unknown_sender(chain: Any) -> None:
 
 def test_inactive_key_is_an_unknown_sender(chain: Any) -> None:
     key = chain.admin("tax")
-    record = KeyRecord(key.public_key, "tax", "admin", active=False)
-    state = MemoryState({b"identity/key/" + key.public_key: encode(record)})
+    admin = chain.app.query("identity", "get", {"id": "tax:admin"})
+    suspended = msgspec.structs.replace(admin, status="suspended")
+    tax = chain.app.query("identity", "org", {"id": "tax"})
+    state = MemoryState(
+        {
+            b"identity/key/" + key.public_key: encode(KeyRef("tax:admin")),
+            b"identity/id/tax:admin": encode(suspended),
+            b"identity/id/tax": encode(tax),
+        }
+    )
     with pytest.raises(UnknownSender):
         _stateful(chain, chain.tx(key), state=state)
     _stateful(chain, chain.tx(key))  # the genesis record is active
@@ -324,15 +332,14 @@ def test_genesis_block_shape(chain: Any) -> None:
     root, _ = smt.apply_updates(smt.MemoryNodeStore(), smt.EMPTY_ROOT, execution.writes)
     assert h.state_root == root
     assert execution.included == [] and execution.receipts == []
-    tax = decode(execution.writes[b"identity/org/tax"], OrgRecord)
-    assert (tax.id, tax.founding, tax.active) == ("tax", True, True)
+    tax = decode(execution.writes[b"identity/id/tax"], Identity)
+    assert (tax.id, tax.founding, tax.status) == ("tax", True, "active")
     for org, index in (("tax", 0), ("tax", 1), ("health", 0), ("bureau", 0)):
         key = chain.admin(org, index).public_key
-        assert decode(execution.writes[b"identity/key/" + key], KeyRecord) == KeyRecord(
-            key, org, "admin"
-        )
+        assert decode(execution.writes[b"identity/key/" + key], KeyRef) == KeyRef(f"{org}:admin")
     node = chain.node_key.public_key
-    assert decode(execution.writes[b"identity/key/" + node], KeyRecord).role == "node"
+    node_id = decode(execution.writes[b"identity/key/" + node], KeyRef).identity
+    assert decode(execution.writes[b"identity/id/" + node_id.encode()], Identity).roles == ["node"]
     assert ZERO_HASH not in execution.writes
 
 
