@@ -31,6 +31,15 @@ what to do about it.
     ├── NotFound                    NOT_FOUND (API lookups)
     ├── UnknownView                 QUERY_UNKNOWN_VIEW
     ├── BadRequest                  BAD_REQUEST
+    ├── AuthError                   an API request is not authenticated or not allowed
+    │   ├── AuthRequired            AUTH_REQUIRED (401)
+    │   ├── AuthMalformed           AUTH_MALFORMED (401)
+    │   ├── AuthExpired             AUTH_EXPIRED (401)
+    │   ├── AuthReplayed            AUTH_REPLAYED (401)
+    │   ├── AuthBadSignature        AUTH_BAD_SIGNATURE (401)
+    │   ├── AuthUnknownKey          AUTH_UNKNOWN_KEY (401)
+    │   ├── AuthForbidden           AUTH_FORBIDDEN (403)
+    │   └── AuthThrottled           AUTH_THROTTLED (503)
     ├── ConfigError                 CONFIG_INVALID
     └── StorageError                STORAGE_ERROR
 """
@@ -41,6 +50,15 @@ from typing import Any, ClassVar
 
 __all__ = [
     "AlreadyExists",
+    "AuthBadSignature",
+    "AuthError",
+    "AuthExpired",
+    "AuthForbidden",
+    "AuthMalformed",
+    "AuthReplayed",
+    "AuthRequired",
+    "AuthThrottled",
+    "AuthUnknownKey",
     "BadRequest",
     "BadSignature",
     "ConfigError",
@@ -296,6 +314,82 @@ class BadRequest(GovchainError):
     status = 400
     title = "Bad request"
     default_hint = "See the OpenAPI document at /schema for the expected request."
+
+
+# --- API authentication --------------------------------------------------------------------------
+
+_SIGN_HINT = (
+    "Sign the request (the SDK and CLI do this when given a key: "
+    "`--dir DIR --org ORG` or `--key FILE`)."
+)
+
+
+class AuthError(GovchainError):
+    """A request to the API is not authenticated (401) or not allowed (403); see
+    ``docs/api.md`` for the signed-request scheme."""
+
+    code = "AUTH_ERROR"
+    status = 401
+    title = "Not authenticated"
+    default_hint = _SIGN_HINT
+
+
+class AuthRequired(AuthError):
+    code = "AUTH_REQUIRED"
+    title = "Authentication required"
+
+
+class AuthMalformed(AuthError):
+    code = "AUTH_MALFORMED"
+    title = "Malformed Authorization header"
+    default_hint = (
+        "Send `Authorization: Govchain-Ed25519 key=<hex>, ts=<unix ms>, nonce=<32 hex>, "
+        "sig=<hex>`; the SDK and CLI build it."
+    )
+
+
+class AuthExpired(AuthError):
+    code = "AUTH_EXPIRED"
+    title = "Request timestamp outside the allowed window"
+    default_hint = "Synchronise this machine's clock (NTP) and send the request again."
+
+
+class AuthReplayed(AuthError):
+    code = "AUTH_REPLAYED"
+    title = "Request replayed"
+    default_hint = "Sign every request with a fresh random nonce; the SDK does this."
+
+
+class AuthBadSignature(AuthError):
+    code = "AUTH_BAD_SIGNATURE"
+    title = "Bad request signature"
+    default_hint = (
+        "Sign the canonical request (method, path with sorted query, timestamp, nonce and the "
+        "body's SHA-256) with the key named in the header; the SDK does this."
+    )
+
+
+class AuthUnknownKey(AuthError):
+    code = "AUTH_UNKNOWN_KEY"
+    title = "Unknown or inactive key"
+    default_hint = (
+        "Sign with a key that is registered and active on this chain; "
+        "ask your organisation's admin to enrol it."
+    )
+
+
+class AuthForbidden(AuthError):
+    code = "AUTH_FORBIDDEN"
+    status = 403
+    title = "Forbidden"
+    default_hint = "Ask your organisation's admin for a role that may read this."
+
+
+class AuthThrottled(AuthError):
+    code = "AUTH_THROTTLED"
+    status = 503
+    title = "Too many signed requests"
+    default_hint = "The node is at capacity; retry after the delay in the Retry-After header."
 
 
 class ConfigError(GovchainError):

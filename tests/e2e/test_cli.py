@@ -39,6 +39,12 @@ class City:
     def dir(self) -> str:
         return str(self.network.dir)
 
+    @property
+    def member(self) -> tuple[str, ...]:
+        """The options that sign reads as a member (the API serves blocks, state, events and
+        others' transactions only to members of organisations)."""
+        return ("--dir", self.dir, "--org", ORG)
+
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         """``govchain ARGS --node URL``."""
         return run_cli(*args, "--node", self.node.url)
@@ -175,12 +181,12 @@ def test_tx_send_and_show(city: City) -> None:
     assert outcome["status"] == "committed" and outcome["ok"] is True
     assert outcome["result"]["hash"] == doc_hash
 
-    shown = city.json("tx", "show", outcome["tx_id"])
+    shown = city.json("tx", "show", outcome["tx_id"], *city.member)
     assert shown["status"] == "committed"
     assert shown["height"] == outcome["height"]
     assert shown["tx"]["contract"] == "notary" and shown["tx"]["method"] == "anchor"
     assert shown["receipt"]["ok"] is True
-    human = city.run("tx", "show", outcome["tx_id"])
+    human = city.run("tx", "show", outcome["tx_id"], *city.member)
     assert human.returncode == 0
     assert "committed" in human.stdout and "verified" in human.stdout
 
@@ -218,8 +224,8 @@ def test_tx_send_failures(city: City) -> None:
     assert_failed_json(city.run(*unknown, "--json"), "TX_UNKNOWN_METHOD")
     bad_args = ("tx", "send", "notary", "anchor", "--args", "{not json", "--dir", city.dir)
     assert_failed(city.run(*bad_args), "BAD_REQUEST")
-    assert_failed(city.run("tx", "show", "00" * 32), "NOT_FOUND")
-    assert_failed_json(city.run("tx", "show", "00" * 32, "--json"), "NOT_FOUND")
+    assert_failed(city.run("tx", "show", "00" * 32, *city.member), "NOT_FOUND")
+    assert_failed_json(city.run("tx", "show", "00" * 32, "--json", *city.member), "NOT_FOUND")
 
 
 def test_multi_party_build_sign_submit(city: City, tmp_path: Path) -> None:
@@ -245,9 +251,11 @@ def test_multi_party_build_sign_submit(city: City, tmp_path: Path) -> None:
     assert signed.returncode == 0, signed.stderr
     assert len(tx_file.read_bytes()) > len(single)
 
-    outcome = city.json("tx", "submit", str(tx_file))
+    # The co-signer's key reads the receipt: it signed the transaction.
+    co_signer_key = str(city.network.dir / "orgs" / CO_SIGNER / "admin.key")
+    outcome = city.json("tx", "submit", str(tx_file), "--key", co_signer_key)
     assert outcome["status"] == "committed" and outcome["ok"] is True
-    shown = city.json("tx", "show", outcome["tx_id"])
+    shown = city.json("tx", "show", outcome["tx_id"], *city.member)
     signers = {s["public_key"] for s in shown["tx"]["signatures"]}
     assert signers == {
         city.network.key(ORG).public_key.hex(),
@@ -256,43 +264,79 @@ def test_multi_party_build_sign_submit(city: City, tmp_path: Path) -> None:
     assert_failed_json(city.run("tx", "submit", str(tx_file), "--json"), "TX_REPLAYED")
 
 
+# --- signed reads --------------------------------------------------------------------------------
+
+
+def test_reads_need_a_key_and_take_it_from_options_or_env(city: City) -> None:
+    assert_failed(city.run("block", "show"), "AUTH_REQUIRED")
+    problem = assert_failed_json(city.run("state", "get", "x", "--json"), "AUTH_REQUIRED")
+    assert "--key" in problem["hint"] and "--org" in problem["hint"]
+    key_file = str(city.network.dir / "orgs" / ORG / "admin.key")
+    assert city.json("block", "show", "--key", key_file)["header"]["height"] >= 0
+    env = {**os.environ, "GOVCHAIN_KEY": key_file, "NO_COLOR": "1"}
+    for name in ("GOVCHAIN_NODE", "GOVCHAIN_DIR"):
+        env.pop(name, None)
+    by_env = subprocess.run(
+        [*govchain_command(), "block", "show", "--json", "--node", city.node.url],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert by_env.returncode == 0, by_env.stderr
+    assert json.loads(by_env.stdout)["header"]["height"] >= 0
+    # An organisation's name without the network directory is a usage error, not a silent
+    # fallback to another key.
+    assert_failed(city.run("block", "show", "--org", ORG), "CONFIG_INVALID")
+
+
 # --- blocks and state ----------------------------------------------------------------------------
 
 
 def test_block_show(city: City) -> None:
-    latest = city.json("block", "show", "latest")
+    member = city.member
+    latest = city.json("block", "show", "latest", *member)
     height = latest["header"]["height"]
     assert height >= 1
-    by_height = city.json("block", "show", str(height))
+    by_height = city.json("block", "show", str(height), *member)
     assert by_height == latest
-    by_hash = city.json("block", "show", latest["header"]["hash"])
+    by_hash = city.json("block", "show", latest["header"]["hash"], *member)
     assert by_hash == latest
-    full = city.json("block", "show", str(height), "--full")
+    full = city.json("block", "show", str(height), "--full", *member)
     assert len(full["txs"]) == full["header"]["tx_count"]
-    human = city.run("block", "show", str(height))
+    human = city.run("block", "show", str(height), *member)
     assert human.returncode == 0
     assert f"block {height}" in human.stdout and latest["header"]["hash"] in human.stdout
-    assert_failed(city.run("block", "show", str(height + 10_000)), "NOT_FOUND")
+    assert_failed(city.run("block", "show", str(height + 10_000), *member), "NOT_FOUND")
 
 
 def test_state_get(city: City, document: Path) -> None:
     city.json("notarize", str(document), "--dir", city.dir, "--org", ORG)
     key = notary_state_key(hashlib.sha256(document.read_bytes()).digest()).hex()
-    present = city.json("state", "get", key, "--hex")
+    present = city.json("state", "get", key, "--hex", *city.member)
     assert present["exists"] is True and present["value"]
-    human = city.run("state", "get", key, "--hex")
+    human = city.run("state", "get", key, "--hex", *city.member)
     assert human.returncode == 0
     assert "True" in human.stdout and "verified" in human.stdout
 
-    absent = city.json("state", "get", "notary/doc/nothing-here")
+    absent = city.json("state", "get", "notary/doc/nothing-here", *city.member)
     assert absent["exists"] is False and absent["value"] is None
-    earlier = city.json("state", "get", key, "--hex", "--height", "0")
+    earlier = city.json("state", "get", key, "--hex", "--height", "0", *city.member)
     assert earlier["exists"] is False and earlier["height"] == 0
 
 
 def test_events_follows_blocks(city: City) -> None:
     process = subprocess.Popen(
-        [*govchain_command(), "events", "--from-height", "0", "--node", city.node.url],
+        [
+            *govchain_command(),
+            "events",
+            "--from-height",
+            "0",
+            "--node",
+            city.node.url,
+            *city.member,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -3,7 +3,8 @@ tests).
 
 Every node is a separate ``govchain node start`` process; tests talk to it over HTTP only and
 synchronise by waiting on conditions (the API answering, a transaction's fate), never by sleeping
-for a fixed time.
+for a fixed time. Reads beyond the public routes are signed: ``node.client()`` and
+``network.signer()`` sign as a member (an organisation's admin) unless told otherwise.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from typing import Any
 import httpx
 import pytest
 
-from govchain.client import Client, TrustAnchor
+from govchain.client import Client, RequestSigner, TrustAnchor
 from govchain.crypto.signing import KeyPair
 from govchain.node.config import load_key
 
+MEMBER_ORG = "tax"  # whose admin key signs tests' reads unless they say otherwise
 RESERVED_PORTS = {8700}  # the default port: other programs on this machine may be using it
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
@@ -51,8 +53,8 @@ def free_port() -> int:
 def run_cli(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
     """Run ``govchain ARGS`` to completion and return its outcome (never raises on exit code)."""
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "TERM": "dumb"}
-    env.pop("GOVCHAIN_NODE", None)
-    env.pop("GOVCHAIN_DIR", None)
+    for name in ("GOVCHAIN_NODE", "GOVCHAIN_DIR", "GOVCHAIN_KEY"):
+        env.pop(name, None)
     return subprocess.run(
         [*govchain_command(), *args],
         capture_output=True,
@@ -86,6 +88,10 @@ class Network:
     def key(self, org: str) -> KeyPair:
         """An organisation's admin key from the network directory."""
         return load_key(self.dir / "orgs" / org / "admin.key")
+
+    def signer(self, org: str = MEMBER_ORG) -> RequestSigner:
+        """An ``httpx`` auth that signs requests as ``org``'s admin (a member)."""
+        return RequestSigner(self.key(org))
 
     def edit_genesis(self, **params: Any) -> None:
         """Change chain parameters (only before the node's first start)."""
@@ -192,8 +198,19 @@ class NodeProcess:
         self.stop()
         return self.start()
 
-    def client(self, *, trust: TrustAnchor | None = None, timeout: float = 30.0) -> Client:
-        return Client(self.url, trust=trust, timeout=timeout)
+    def client(
+        self,
+        *,
+        trust: TrustAnchor | None = None,
+        timeout: float = 30.0,
+        key: KeyPair | None = None,
+        anonymous: bool = False,
+    ) -> Client:
+        """A client signing with ``key``, by default a member's (``MEMBER_ORG``'s admin);
+        ``anonymous`` for one without a key."""
+        if key is None and not anonymous:
+            key = self.network.key(MEMBER_ORG)
+        return Client(self.url, key=key, trust=trust, timeout=timeout)
 
     def status(self) -> dict[str, Any]:
         response = httpx.get(self.url + "/v1/status", timeout=10)
@@ -208,7 +225,7 @@ def trust_anchor(network: Network, url: str) -> TrustAnchor:
     """What a careful client trusts: the chain id and node keys from genesis.json, and the
     genesis block's hash (block 0 as the node serves it)."""
     genesis = network.genesis
-    block0 = httpx.get(url + "/v1/blocks/0", timeout=10).json()
+    block0 = httpx.get(url + "/v1/blocks/0", timeout=10, auth=network.signer()).json()
     return TrustAnchor(
         genesis["chain_id"],
         bytes.fromhex(block0["header"]["hash"]),

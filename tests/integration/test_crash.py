@@ -48,7 +48,7 @@ class Load(threading.Thread):
 
     def run(self) -> None:
         try:
-            with Client(self.url, timeout=30) as client:
+            with Client(self.url, key=self.key, timeout=30) as client:
                 while not self.stopping.is_set():
                     self._one_batch(client)
         except GovchainError:

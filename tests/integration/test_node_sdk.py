@@ -275,7 +275,9 @@ def test_events_stream_blocks_in_order_and_resume(shared_node: NodeProcess, clie
 
     # Resuming by Last-Event-ID (what browsers' EventSource does) starts after that id.
     with (
-        httpx.Client(base_url=shared_node.url, timeout=30) as http,
+        httpx.Client(
+            base_url=shared_node.url, timeout=30, auth=shared_node.network.signer()
+        ) as http,
         http.stream("GET", "/v1/events", headers={"Last-Event-ID": str(resume_at)}) as response,
     ):
         assert response.status_code == 200

@@ -42,7 +42,8 @@ def post_batch(node: NodeProcess, raws: list[bytes]) -> httpx.Response:
 
 
 def get(node: NodeProcess, path: str, **params: Any) -> httpx.Response:
-    return httpx.get(node.url + path, params=params, timeout=30)
+    """A read signed as a member (public routes ignore the signature)."""
+    return httpx.get(node.url + path, params=params, timeout=30, auth=node.network.signer())
 
 
 def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:

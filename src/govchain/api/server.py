@@ -2,6 +2,11 @@
 
 Errors are RFC 7807 problem documents (``application/problem+json``) with a stable ``code`` and
 a ``hint``. The OpenAPI document is served at ``/schema/openapi.json``.
+
+Every route declares its access level (``opt={"access": ...}``, see :mod:`govchain.api.auth`):
+public — status, organisations, contracts, the OpenAPI document, transaction submission (writes
+are authenticated by their own signatures), notary look-ups and metrics; member — blocks, state,
+events and queries; self — a transaction's fate, also readable by its sender and co-signers.
 """
 
 from __future__ import annotations
@@ -17,11 +22,20 @@ from typing import Any
 import msgspec
 from litestar import Litestar, Request, Response, get, post
 from litestar.exceptions import HTTPException
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 import govchain
+from govchain.api.auth import (
+    CHALLENGE,
+    Authenticator,
+    AuthMiddleware,
+    Principal,
+    get_principal,
+    is_auth_challenge,
+)
 from govchain.api.dto import (
     BatchSubmitRequest,
     BatchSubmitResponse,
@@ -35,14 +49,23 @@ from govchain.api.dto import (
     SubmitRequest,
     TxView,
 )
+from govchain.api.routes_identity import identity_routes
 from govchain.api.stream import StreamFilter, block_messages
 from govchain.api.views import block_header_view, proof_view, receipt_view, tx_json
 from govchain.contracts.notary import notary_state_key
 from govchain.encoding import decode, to_builtins
-from govchain.errors import BadRequest, GovchainError, MempoolFull, NotFound
+from govchain.errors import (
+    AuthForbidden,
+    AuthRequired,
+    AuthThrottled,
+    BadRequest,
+    GovchainError,
+    MempoolFull,
+    NotFound,
+)
 from govchain.merkle import rfc6962, smt
 from govchain.node.runtime import Node, SubmitResult
-from govchain.types import Receipt
+from govchain.types import Receipt, SignedTx
 
 __all__ = ["create_app"]
 
@@ -57,6 +80,10 @@ _HTTP_CODES = {
 }
 MAX_BATCH = 10_000
 MAX_WAIT_S = 30.0
+MAX_BODY = 64 * 1024 * 1024
+PUBLIC: dict[str, Any] = {"access": "public"}
+MEMBER: dict[str, Any] = {"access": "member"}
+SELF: dict[str, Any] = {"access": "self"}
 
 
 def _unhex(value: str, what: str, size: int | None = None) -> bytes:
@@ -82,7 +109,9 @@ def _unbase64(value: str) -> bytes:
 def _problem(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, GovchainError):
         body, status = exc.to_problem(request.url.path), exc.status
-        headers = {"Retry-After": "1"} if isinstance(exc, MempoolFull) else {}
+        headers = {"Retry-After": "1"} if isinstance(exc, MempoolFull | AuthThrottled) else {}
+        if is_auth_challenge(exc):
+            headers["WWW-Authenticate"] = CHALLENGE
     elif isinstance(exc, HTTPException):
         status = exc.status_code
         body = {
@@ -107,10 +136,30 @@ def _submit_item(result: SubmitResult) -> SubmitItem:
     return SubmitItem(tx_id, "rejected", result.error.to_problem())
 
 
+def _authorize_tx_reader(
+    principal: Principal | None, tid: bytes, signers: frozenset[bytes]
+) -> None:
+    """Members read every transaction; anyone else only those their key signed."""
+    if principal is None:
+        raise AuthRequired(f"reading transaction {tid.hex()} needs authentication")
+    if principal.is_org_member or principal.public_key in signers:
+        return
+    who = principal.identity or f"key {principal.public_key.hex()}"
+    raise AuthForbidden(
+        f"{who} neither signed transaction {tid.hex()} nor is a member of an organisation",
+        hint="Read it with the key that sent or co-signed it, or as a member of an organisation.",
+    )
+
+
 def create_app(node: Node) -> Litestar:
     app_ = node.app
+    authenticator = Authenticator(
+        app_,
+        window_ms=node.config.auth_window_ms,
+        nonce_capacity=node.config.auth_nonce_capacity,
+    )
 
-    @get("/v1/status", summary="Chain status: height, last block hash, state root")
+    @get("/v1/status", summary="Chain status: height, last block hash, state root", opt=PUBLIC)
     async def status() -> StatusView:
         meta = app_.info()
         header = app_.get_header(meta.height)
@@ -128,7 +177,7 @@ def create_app(node: Node) -> Litestar:
             int(time.time() - node.started_at),
         )
 
-    @post("/v1/txs", status_code=202, summary="Submit one signed transaction")
+    @post("/v1/txs", status_code=202, summary="Submit one signed transaction", opt=PUBLIC)
     async def submit(data: SubmitRequest) -> SubmitItem:
         result = (await node.submit([_unbase64(data.tx)]))[0]
         if result.error is not None:
@@ -139,6 +188,7 @@ def create_app(node: Node) -> Litestar:
         "/v1/txs/batch",
         status_code=200,
         summary="Submit many signed transactions; each is admitted or rejected on its own",
+        opt=PUBLIC,
     )
     async def submit_batch(data: BatchSubmitRequest) -> BatchSubmitResponse:
         if not data.txs:
@@ -150,19 +200,27 @@ def create_app(node: Node) -> Litestar:
         rejected = sum(1 for i in items if i.error is not None)
         return BatchSubmitResponse(len(items) - rejected, rejected, items)
 
-    @get("/v1/txs/{tx_id:str}", summary="A transaction's fate, receipt and inclusion proofs")
-    async def get_tx(tx_id: str, wait_ms: int = 0) -> TxView:
+    @get(
+        "/v1/txs/{tx_id:str}",
+        summary="A transaction's fate, receipt and inclusion proofs",
+        description="For members of organisations, and for the transaction's sender and "
+        "co-signers (a citizen or enterprise follows its own transactions).",
+        opt=SELF,
+    )
+    async def get_tx(request: Request[Any, Any, Any], tx_id: str, wait_ms: int = 0) -> TxView:
         tid = _unhex(tx_id, "tx_id", 32)
         if wait_ms > 0:
             await node.wait_for(tid, min(wait_ms / 1000, MAX_WAIT_S))
-        return await asyncio.to_thread(_tx_view, tid)
+        return await asyncio.to_thread(_tx_view, tid, get_principal(request))
 
-    def _tx_view(tid: bytes) -> TxView:
+    def _tx_view(tid: bytes, principal: Principal | None) -> TxView:
         loc = node.store.get_tx_location(tid)
         if loc is None:
             if (err := node.events.rejected(tid)) is not None:
+                # nothing of it is on the ledger: any authenticated caller may learn why
                 return TxView(tid.hex(), "rejected", error=err.to_problem())
-            if tid in node.mempool:
+            if (pending := node.mempool.pending_ids.get(tid)) is not None:
+                _authorize_tx_reader(principal, tid, pending.signers)
                 return TxView(tid.hex(), "pending")
             raise NotFound(
                 f"transaction {tid.hex()} is unknown to this node",
@@ -171,6 +229,8 @@ def create_app(node: Node) -> Litestar:
         block = app_.get_block(loc.height)
         receipts = node.store.get_receipts(loc.height) or []
         raw, receipt_raw = block.txs[loc.index], receipts[loc.index]
+        signed = decode(raw, SignedTx)
+        _authorize_tx_reader(principal, tid, frozenset(s.public_key for s in signed.signatures))
         return TxView(
             tid.hex(),
             "committed",
@@ -201,15 +261,15 @@ def create_app(node: Node) -> Litestar:
             [receipt_view(r) for r in receipts],
         )
 
-    @get("/v1/blocks/latest", summary="The last committed block")
+    @get("/v1/blocks/latest", summary="The last committed block", opt=MEMBER)
     async def latest_block(full: bool = False) -> BlockView:
         return await asyncio.to_thread(_block_view, app_.info().height, full)
 
-    @get("/v1/blocks/{height:int}", summary="A block by height")
+    @get("/v1/blocks/{height:int}", summary="A block by height", opt=MEMBER)
     async def block_by_height(height: int, full: bool = False) -> BlockView:
         return await asyncio.to_thread(_block_view, height, full)
 
-    @get("/v1/blocks/hash/{block_hash:str}", summary="A block by hash")
+    @get("/v1/blocks/hash/{block_hash:str}", summary="A block by hash", opt=MEMBER)
     async def block_by_hash(block_hash: str, full: bool = False) -> BlockView:
         height = node.store.get_height_by_hash(_unhex(block_hash, "block hash", 32))
         if height is None:
@@ -231,22 +291,32 @@ def create_app(node: Node) -> Litestar:
     @get(
         "/v1/state/{key:str}",
         summary="A state key's value, or its absence, with a proof against a block's state root",
+        opt=MEMBER,
     )
     async def state(key: str, height: int | None = None) -> StateView:
         return await asyncio.to_thread(_state_view, _unhex(key, "key"), height)
 
-    @get("/v1/notary/{doc_hash:str}", summary="A document's anchor with its state proof")
+    @get(
+        "/v1/notary/{doc_hash:str}",
+        summary="A document's anchor with its state proof",
+        description="Public: verifying a document is a public service.",
+        opt=PUBLIC,
+    )
     async def notary(doc_hash: str, height: int | None = None) -> NotaryView:
         h = _unhex(doc_hash, "document hash", 32)
         record = await asyncio.to_thread(app_.query, "notary", "get", {"hash": h}, height)
         view = await asyncio.to_thread(_state_view, notary_state_key(h), height)
         return NotaryView(to_builtins(record), view)
 
-    @get("/v1/orgs", summary="The organisations of this chain")
+    @get("/v1/orgs", summary="The organisations of this chain", opt=PUBLIC)
     async def orgs() -> list[dict[str, Any]]:
         return to_builtins(app_.query("identity", "orgs", {}))  # type: ignore[no-any-return]
 
-    @get("/v1/contracts", summary="The system contracts with their methods and argument schemas")
+    @get(
+        "/v1/contracts",
+        summary="The system contracts with their methods and argument schemas",
+        opt=PUBLIC,
+    )
     async def contracts() -> list[ContractInfo]:
         return [
             ContractInfo(
@@ -268,6 +338,7 @@ def create_app(node: Node) -> Litestar:
         "/v1/query/{contract:str}/{view:str}",
         status_code=200,
         summary="Run a contract's read-only view (bytes arguments as hex)",
+        opt=MEMBER,
     )
     async def query(
         contract: str, view: str, data: dict[str, Any], height: int | None = None
@@ -285,6 +356,7 @@ def create_app(node: Node) -> Litestar:
         "for the block, so reconnecting with `Last-Event-ID` resumes after the last complete "
         "block). With `txs=true` a `tx` event per transaction (id, ok, code), with "
         "`events=true` an `event` per contract event, optionally only those of `contract`.",
+        opt=MEMBER,
     )
     async def events(
         request: Request[Any, Any, Any],
@@ -320,7 +392,7 @@ def create_app(node: Node) -> Litestar:
         finally:
             node.events.unsubscribe(queue)
 
-    @get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    @get("/metrics", summary="Prometheus metrics", include_in_schema=False, opt=PUBLIC)
     async def metrics() -> Response[bytes]:
         return Response(generate_latest(node.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -340,15 +412,19 @@ def create_app(node: Node) -> Litestar:
             query,
             events,
             metrics,
+            *identity_routes(node),
         ],
         exception_handlers={Exception: _problem},
+        middleware=[
+            DefineMiddleware(AuthMiddleware, authenticator=authenticator, max_body=MAX_BODY)
+        ],
         openapi_config=OpenAPIConfig(
             title="govchain node API",
             version=govchain.__version__,
             description="Submit signed transactions, read blocks, "
             "transactions and state with proofs, follow the chain.",
         ),
-        request_max_body_size=64 * 1024 * 1024,
+        request_max_body_size=MAX_BODY,
         debug=False,
         logging_config=None,
     )

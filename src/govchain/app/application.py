@@ -18,6 +18,7 @@ import msgspec
 
 from govchain.app.readers import LatestStateCache, StoreState
 from govchain.contracts.base import ReadContext
+from govchain.contracts.governance import PARAMS_KEY, get_lifetime_ceiling, get_params
 from govchain.contracts.registry import ContractRegistry
 from govchain.crypto.signing import KeyPair
 from govchain.encoding import decode, encode
@@ -32,6 +33,7 @@ from govchain.errors import (
 )
 from govchain.execution import (
     BlockEnv,
+    BlockStart,
     CheckedTx,
     Execution,
     RecentTxIndex,
@@ -42,6 +44,7 @@ from govchain.execution import (
     decode_tx,
     execute_txs,
     seal_block,
+    start_block,
     verify_tx_signatures,
 )
 from govchain.merkle import smt
@@ -50,6 +53,7 @@ from govchain.storage.base import ChainMeta, CommitBatch, LedgerStore
 from govchain.types import (
     Block,
     BlockHeader,
+    ChainParams,
     Genesis,
     SignedTx,
     TxBody,
@@ -82,6 +86,7 @@ class CommittedBlock:
     tx_ids: list[bytes]
     receipts: list[Any]  # list[Receipt]
     dropped: list[tuple[CheckedTx, InvalidTransaction]]
+    params_changed: ChainParams | None = None  # the new parameters, if this block changed them
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +117,7 @@ class Application:
         self._last_header = self.get_header(self.info().height)
         self._state = LatestStateCache(store)
         self._recent = RecentTxIndex()
+        self._next_start: tuple[int, BlockStart] | None = None
         self._load_recent_txs()
 
     # --- info ------------------------------------------------------------------------------
@@ -158,7 +164,9 @@ class Application:
     def _load_recent_txs(self) -> None:
         """Rebuild the replay-protection window from the last blocks."""
         height = self._last_header.height
-        start = max(1, height - self.genesis.params.max_tx_lifetime)
+        # Governance may have changed the lifetime: look back as far as it ever reached.
+        lifetime = max(self.genesis.params.max_tx_lifetime, get_lifetime_ceiling(self._state))
+        start = max(1, height - lifetime)
         for _, raw in self.store.iter_blocks(start, height):
             block = decode(raw, Block)
             bodies = (decode(decode(t, SignedTx).body, TxBody) for t in block.txs)
@@ -168,6 +176,31 @@ class Application:
             )
         self._recent.prune(height + 1, every=0)
 
+    # --- chain parameters ------------------------------------------------------------------
+
+    @property
+    def params(self) -> ChainParams:
+        """The chain parameters in force at the last committed block."""
+        return get_params(self._state, self.genesis.params)
+
+    def next_block_params(self) -> ChainParams:
+        """The chain parameters in force for the next block: the committed ones, with any change
+        governance enacts at the start of that block."""
+        return self._next_block_start().env.params
+
+    def _next_block_start(self) -> BlockStart:
+        """The committed state with the next block's start hooks applied (on a throwaway
+        overlay), so admission judges a transaction as that block will: e.g. an organisation
+        added at that height may send, a lowered size limit applies. Cached per height."""
+        header = self._last_header
+        cached = self._next_start
+        if cached is not None and cached[0] == header.height:
+            return cached[1]
+        env = BlockEnv(self.chain_id, header.height + 1, header.time_ms, b"", self.genesis.params)
+        start = start_block(self._state, self.registry, env)
+        self._next_start = (header.height, start)
+        return start
+
     # --- check_tx --------------------------------------------------------------------------
 
     def check_txs(
@@ -175,14 +208,15 @@ class Application:
     ) -> list[CheckedTx | GovchainError]:
         """Admission checks for a batch; each item is the checked tx or the reason it fails."""
         out: list[CheckedTx | GovchainError] = []
+        start = self._next_block_start()
+        state, height, params = start.overlay, start.env.height, start.env.params
         for raw in raws:
             try:
-                out.append(decode_tx(raw, self.chain_id, self.genesis.params, self.registry))
+                out.append(decode_tx(raw, self.chain_id, params, self.registry))
             except InvalidTransaction as exc:
                 out.append(exc)
         checked = [c for c in out if isinstance(c, CheckedTx)]
         errors = iter(verify_tx_signatures(checked, self.sig_cache))
-        state, height = self._state, self._last_header.height + 1
         for i, item in enumerate(out):
             if not isinstance(item, CheckedTx):
                 continue
@@ -190,7 +224,7 @@ class Application:
                 out[i] = err
                 continue
             try:
-                check_stateful(item, state, height, self.genesis.params, self._recent, pending)
+                check_stateful(item, state, height, params, self._recent, pending)
             except InvalidTransaction as exc:
                 out[i] = exc
         return out
@@ -267,7 +301,10 @@ class Application:
             self._last_header = pending.block.header
             if self._uncommitted and self._uncommitted[0] is pending:
                 self._uncommitted.pop(0)
-        return CommittedBlock(pending.block, pending.block_hash, tx_ids, ex.receipts, ex.dropped)
+        changed = ex.params if PARAMS_KEY in ex.writes else None
+        return CommittedBlock(
+            pending.block, pending.block_hash, tx_ids, ex.receipts, ex.dropped, changed
+        )
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -302,6 +339,11 @@ class Application:
         except msgspec.ValidationError as exc:
             raise BadRequest(f"{contract}.{view}: {exc}") from exc
         return v.handler(ReadContext(contract, StoreState(self.store, h), h), parsed)
+
+    def latest_context(self, contract: str) -> ReadContext:
+        """Read-only access to ``contract``'s latest committed state (cached; ``height`` is the
+        last committed block's)."""
+        return ReadContext(contract, self._state, self._last_header.height)
 
     def prove_state(self, key: bytes, height: int | None = None) -> StateProofResult:
         """A key's value (or absence) after ``height`` with a proof against that block's root."""

@@ -55,7 +55,7 @@ def audit_ledger(
                 StoreState(store, height - 1),
                 store,
                 registry,
-                genesis.params,
+                genesis.params,  # a fallback: each block's parameters are read from its state
                 prev.header,
                 block,
                 guard,

@@ -79,7 +79,7 @@ class _CommitWatcher(threading.Thread):
 
 
 def _submit_all(
-    url: str,
+    client: Client,
     batches: list[list[bytes]],
     sent_at: dict[str, float],
     ids: list[list[str]],
@@ -103,7 +103,7 @@ def _submit_all(
         while window and in_flight() + len(batches[i]) > window:
             time.sleep(0.005)
         payload = {"txs": [base64.b64encode(r).decode() for r in batches[i]]}
-        with httpx.Client(base_url=url, timeout=120) as http:
+        with httpx.Client(base_url=client.url, timeout=120, auth=client.auth) as http:
             while True:
                 t = time.perf_counter()
                 resp = http.post("/v1/txs/batch", json=payload)
@@ -159,7 +159,7 @@ def bench_notarize(
     """Pre-sign N notarisations, submit them, wait for every commit, report the figures."""
     key = load_signing_key(key_file, network_dir, org)
     owner = signing_org(key_file, network_dir, org)
-    client = Client(node_url)
+    client = Client(node_url, key=key)  # the block stream is for members: sign with the key
     status = client.status()
     valid_until = status["height"] + 500
     raws: list[bytes] = []
@@ -191,7 +191,7 @@ def bench_notarize(
     with Progress(console=console, disable=as_json, transient=True) as progress:
         task = progress.add_task("submitting", total=n_txs)
         retries, rejected = _submit_all(
-            node_url, batches, sent_at, id_batches, progress, task, concurrency, window, watcher
+            client, batches, sent_at, id_batches, progress, task, concurrency, window, watcher
         )
         wait_task = progress.add_task("committing", total=len(sent_at))
         deadline = time.perf_counter() + timeout
@@ -232,7 +232,7 @@ def bench_notarize(
         "elapsed_s": round(end - start, 3),
         "verify_per_s": round(verify_rate, 1),
         "ratio": round(rate / verify_rate, 4) if verify_rate else 0.0,
-        "node_rss_mb": _node_rss_mb(node_url),
+        "node_rss_mb": _node_rss_mb(client),
     }
     if rejected:
         result["first_rejection"] = rejected[0].get("error")
@@ -253,9 +253,9 @@ def _pct(values: list[float], p: int) -> float:
     return round(statistics.quantiles(values, n=100, method="inclusive")[p - 1], 1)
 
 
-def _node_rss_mb(url: str) -> float | None:
+def _node_rss_mb(client: Client) -> float | None:
     try:
-        text = httpx.get(url.rstrip("/") + "/metrics", timeout=5).text
+        text = httpx.get(client.url + "/metrics", timeout=5, auth=client.auth).text
     except httpx.HTTPError:
         return None
     for line in text.splitlines():

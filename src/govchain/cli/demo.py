@@ -27,8 +27,9 @@ def _send_samples(network_dir: Path, url: str) -> list[tuple[str, str, str, int 
     from govchain.node.config import load_key
 
     rows: list[tuple[str, str, str, int | None]] = []
-    with Client(url) as client:
-        for org, title, content in SAMPLES:
+    for org, title, content in SAMPLES:
+        key = load_key(network_dir / "orgs" / org / "admin.key")
+        with Client(url, key=key) as client:  # signs the reads of its receipts
             doc_hash = hashlib.sha256(content).digest()
             try:
                 client.notary(doc_hash)
@@ -36,7 +37,6 @@ def _send_samples(network_dir: Path, url: str) -> list[tuple[str, str, str, int 
                 continue
             except Exception:
                 pass
-            key = load_key(network_dir / "orgs" / org / "admin.key")
             outcome = client.notarize(key, content, title=title, owner_org=org)
             rows.append((org, title, doc_hash.hex(), outcome.height))
     return rows
@@ -73,12 +73,12 @@ def demo(network_dir: Path, port: int) -> None:
         console.print(f"""
 [bold green]govchain is running[/] — chain [bold]{node.genesis.chain_id}[/], API on {url}
 
-Try:
+Try (blocks, state and events are read with a member's key):
   curl {url}/v1/status
   open {url}/schema                   (the API, interactive)
-  curl -N {url}/v1/events?from_height=0    (follow blocks)
   .venv/bin/govchain status
-  .venv/bin/govchain block show latest --full
+  .venv/bin/govchain block show latest --full --dir {d} --org tax
+  .venv/bin/govchain events --from-height 0 --dir {d} --org tax    (follow blocks)
   .venv/bin/govchain notarize README.md --dir {d} --org tax
   .venv/bin/govchain notary show README.md
   .venv/bin/govchain verify --dir {d}        (after Ctrl-C)

@@ -13,6 +13,7 @@ import click
 
 import govchain
 from govchain.cli.common import (
+    client_from_options,
     dir_option,
     json_option,
     key_options,
@@ -49,13 +50,8 @@ def cli() -> None:
       govchain node start --dir city      run its node (API on 127.0.0.1:8700)
       govchain notarize FILE --dir city --org tax --title "Lease"
       govchain status                     where the chain is
+      govchain block show --dir city --org tax    reads sign with a member's key
     """
-
-
-def _client(node_url: str) -> Any:
-    from govchain.client import Client
-
-    return Client(node_url)
 
 
 # --- network and node -----------------------------------------------------------------------
@@ -124,7 +120,7 @@ def node_start(network_dir: Path, node_id: str, host: str | None, port: int | No
 @json_option
 def status(node_url: str, as_json: bool) -> None:
     """Show the chain's height, last block hash and state root."""
-    s = _client(node_url).status()
+    s = client_from_options(node_url).status()
     if as_json:
         print_json(s)
     else:
@@ -175,8 +171,8 @@ def tx_send(
     as_json: bool,
 ) -> None:
     """Sign and submit a transaction, then wait for its receipt."""
-    client = _client(node_url)
     key = load_signing_key(key_file, network_dir, org)
+    client = client_from_options(node_url, key=key)
     raw = client.build(key, contract, method, _parse_args(args_text))
     tx_id = client.submit(raw)
     if no_wait:
@@ -203,8 +199,8 @@ def tx_build(
     out: Path,
 ) -> None:
     """Build and sign a transaction into a file, for co-signers to add their signatures."""
-    client = _client(node_url)
     key = load_signing_key(key_file, network_dir, org)
+    client = client_from_options(node_url, key=key)
     out.write_bytes(client.build(key, contract, method, _parse_args(args_text)))
     console.print(f"wrote {out}; co-sign with `govchain tx sign {out} --key ...`")
 
@@ -226,8 +222,9 @@ def tx_sign(file: Path, key_file: Path | None, network_dir: Path | None, org: st
 @node_option
 @json_option
 def tx_submit(file: Path, node_url: str, as_json: bool) -> None:
-    """Submit a signed transaction file and wait for its receipt."""
-    client = _client(node_url)
+    """Submit a signed transaction file and wait for its receipt (reading the receipt needs a
+    member's key or one of the transaction's signers' keys: --key, or --dir with --org)."""
+    client = client_from_options(node_url)
     _show_outcome(client.wait(client.submit(file.read_bytes())), as_json)
 
 
@@ -237,7 +234,7 @@ def tx_submit(file: Path, node_url: str, as_json: bool) -> None:
 @json_option
 def tx_show(tx_id: str, node_url: str, as_json: bool) -> None:
     """A transaction's status and receipt (inclusion proofs verified)."""
-    answer = _client(node_url).tx(tx_id)
+    answer = client_from_options(node_url).tx(tx_id)
     if as_json:
         print_json(answer)
         return
@@ -289,7 +286,7 @@ def block() -> None:
 @json_option
 def block_show(ref: str, full: bool, node_url: str, as_json: bool) -> None:
     """A block by height, by hash, or the latest."""
-    client = _client(node_url)
+    client = client_from_options(node_url)
     answer = (
         client.block_by_hash(ref, full=full) if len(ref) == 64 else client.block(ref, full=full)
     )
@@ -329,7 +326,7 @@ def state() -> None:
 def state_get(key: str, height: int | None, is_hex: bool, node_url: str, as_json: bool) -> None:
     """A key's value or absence, with its proof verified against the block's state root."""
     raw_key = bytes.fromhex(key) if is_hex else key.encode()
-    answer = _client(node_url).state(raw_key, height=height)
+    answer = client_from_options(node_url).state(raw_key, height=height)
     if as_json:
         print_json(answer)
         return
@@ -374,7 +371,7 @@ def notarize(
     if owner_org is None:
         owner_org = signing_org(key_file, network_dir, org)
     metadata = dict(m.split("=", 1) for m in meta if "=" in m)
-    outcome = _client(node_url).notarize(
+    outcome = client_from_options(node_url, key=key).notarize(
         key,
         file,
         title=title or file.name,
@@ -410,7 +407,7 @@ def notary_show(ref: str, height: int | None, node_url: str, as_json: bool) -> N
             doc_hash = bytes.fromhex(ref)
         except ValueError:
             raise BadRequest(f"{ref!r} is neither a file nor a hex SHA-256") from None
-    answer = _client(node_url).notary(doc_hash, height=height)
+    answer = client_from_options(node_url).notary(doc_hash, height=height)
     if as_json:
         print_json(answer)
         return
@@ -464,7 +461,7 @@ def events(
 ) -> None:
     """Follow the chain as JSON lines: blocks, and optionally transactions and contract events
     (Ctrl-C stops; resume with --from-height)."""
-    stream = _client(node_url).stream(
+    stream = client_from_options(node_url).stream(
         from_height, full=full, txs=txs, events=contract_events, contract=contract
     )
     with contextlib.suppress(KeyboardInterrupt):
@@ -475,9 +472,21 @@ def events(
 def _register_late_commands() -> None:
     from govchain.cli.bench import bench
     from govchain.cli.demo import demo
+    from govchain.cli.identity_cmds import did, member, org
+    from govchain.cli.key_cmds import key, register
+
+    for group in (org, member, did, key, register):
+        cli.add_command(group)
 
     cli.add_command(bench)
     cli.add_command(demo)
+    cli.add_command(_load_gov_group())
+
+
+def _load_gov_group() -> click.Group:
+    from govchain.cli.gov_cmds import gov
+
+    return gov
 
 
 _register_late_commands()

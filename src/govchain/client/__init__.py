@@ -1,5 +1,6 @@
 """The Python SDK."""
 
+from govchain.client.auth import RequestSigner, sign_request
 from govchain.client.sdk import Client, TxOutcome
 from govchain.client.tx import add_signature, build_tx, coerce_args, tx_id_of
 from govchain.client.verify import (
@@ -11,11 +12,13 @@ from govchain.client.verify import (
 
 __all__ = [
     "Client",
+    "RequestSigner",
     "TrustAnchor",
     "TxOutcome",
     "add_signature",
     "build_tx",
     "coerce_args",
+    "sign_request",
     "tx_id_of",
     "verify_header",
     "verify_state_answer",

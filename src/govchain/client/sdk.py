@@ -1,8 +1,14 @@
 """The Python SDK: talk to a node over HTTP, verify what it answers.
 
 >>> from govchain.client import Client
->>> client = Client("http://127.0.0.1:8700")
+>>> client = Client("http://127.0.0.1:8700", key=key)
 >>> record = client.notarize(key, Path("contract.pdf"), title="Lease", owner_org="tax")
+
+With ``key``, every request is signed (``Authorization: Govchain-Ed25519 ...``, see
+``docs/api.md``): members of organisations read blocks, state, events and queries; anyone reads
+the transactions their key signed. Without a key only the public routes answer (status,
+organisations, contracts, notary look-ups, submitting transactions); the others raise
+:class:`govchain.errors.AuthRequired`.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import Any, cast
 import httpx
 import msgspec
 
+from govchain.client.auth import RequestSigner
 from govchain.client.tx import build_tx, coerce_args
 from govchain.client.verify import (
     TrustAnchor,
@@ -27,7 +34,13 @@ from govchain.client.verify import (
 from govchain.contracts import default_registry
 from govchain.contracts.notary import AnchorArgs, notary_state_key
 from govchain.crypto.signing import KeyPair
-from govchain.errors import ContractError, GovchainError, RootMismatch, error_class_for_code
+from govchain.errors import (
+    AuthRequired,
+    ContractError,
+    GovchainError,
+    RootMismatch,
+    error_class_for_code,
+)
 
 __all__ = ["Client", "TxOutcome"]
 
@@ -48,19 +61,26 @@ class TxOutcome(msgspec.Struct):
 
 class Client:
     """A node's API. Every proof in an answer is verified locally (pass ``trust`` to also check
-    block signatures against the chain's trust anchor)."""
+    block signatures against the chain's trust anchor). With ``key`` every request is signed
+    with it; without, only public routes answer."""
 
     def __init__(
         self,
         url: str = "http://127.0.0.1:8700",
         *,
+        key: KeyPair | None = None,
         trust: TrustAnchor | None = None,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.url = url.rstrip("/")
+        self.key = key
         self.trust = trust
-        self._http = httpx.Client(base_url=self.url, timeout=timeout, transport=transport)
+        self.auth: RequestSigner | None = RequestSigner(key) if key is not None else None
+        self._transport = transport
+        self._http = httpx.Client(
+            base_url=self.url, timeout=timeout, transport=transport, auth=self.auth
+        )
         self._chain_id: str | None = None
 
     def close(self) -> None:
@@ -83,8 +103,17 @@ class Client:
                 hint="Is the node running? `govchain node start --dir DIR`.",
             ) from exc
         if response.status_code >= 400:
-            raise _problem_to_error(response)
+            raise self._error(response)
         return response.json()
+
+    def _error(self, response: httpx.Response) -> GovchainError:
+        err = _problem_to_error(response)
+        if isinstance(err, AuthRequired) and self.key is None:
+            err.hint = (
+                "This read needs a key: Client(url, key=load_key(path)) in Python; "
+                "--key FILE, --dir DIR --org ORG or env GOVCHAIN_KEY on the command line."
+            )
+        return err
 
     @property
     def chain_id(self) -> str:
@@ -177,9 +206,17 @@ class Client:
         if contract is not None:
             params["contract"] = contract
         with (
-            httpx.Client(base_url=self.url, timeout=httpx.Timeout(timeout, connect=5)) as http,
+            httpx.Client(
+                base_url=self.url,
+                timeout=httpx.Timeout(timeout, connect=5),
+                auth=self.auth,
+                transport=self._transport,
+            ) as http,
             connect_sse(http, "GET", "/v1/events", params=params) as source,
         ):
+            if source.response.status_code >= 400:
+                source.response.read()
+                raise self._error(source.response)
             for event in source.iter_sse():
                 if event.event in ("block", "tx", "event"):
                     yield event.event, msgspec.json.decode(event.data)
@@ -263,6 +300,26 @@ class Client:
             hashlib.sha256(data).digest(), title, owner_org, expires_at_ms, metadata or {}
         )
         return self.send(key, "notary", "anchor", args)
+
+    # --- identity ---------------------------------------------------------------------------
+
+    def resolve_did(self, did: str, height: int | None = None) -> dict[str, Any]:
+        """A DID's resolution result (``didDocument``, ``didDocumentMetadata``,
+        ``didResolutionMetadata``), optionally as of a height."""
+        params = {"height": height} if height is not None else {}
+        return cast("dict[str, Any]", self._request("GET", f"/v1/dids/{did}", params=params))
+
+    def org(self, org: str) -> dict[str, Any]:
+        """An organisation's record (public)."""
+        return cast("dict[str, Any]", self._request("GET", f"/v1/orgs/{org}"))
+
+    def identity(self, identity_id: str) -> dict[str, Any]:
+        """An identity's record (an organisation's is public)."""
+        return cast("dict[str, Any]", self._request("GET", f"/v1/identities/{identity_id}"))
+
+    def members(self, org: str) -> list[dict[str, Any]]:
+        """An organisation's members and nodes (for members of organisations)."""
+        return cast("list[dict[str, Any]]", self._request("GET", f"/v1/orgs/{org}/members"))
 
 
 def _outcome(answer: dict[str, Any]) -> TxOutcome:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from govchain.consensus.cutter import CutterConfig
 from govchain.execution import CheckedTx
 
 __all__ = ["OrderedBatch", "Orderer"]
@@ -31,3 +32,7 @@ class Orderer(Protocol):
 
     async def next_batch(self) -> OrderedBatch:
         """The next batch in the total order (waits until one is cut)."""
+
+    def update_config(self, config: CutterConfig) -> None:
+        """Cut blocks under new limits (called after a block that changed the chain
+        parameters was committed)."""

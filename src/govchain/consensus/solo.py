@@ -48,6 +48,12 @@ class SoloOrderer:
         self._queued -= len(batch.txs)
         return batch
 
+    def update_config(self, config: CutterConfig) -> None:
+        """Cut blocks under new limits from now on (governance changed the chain parameters);
+        a batch already pending is cut by the new rule at its next step."""
+        self._cutter.config = config
+        self._wake.set()
+
     @property
     def backlog(self) -> int:
         """Transactions ordered but not yet handed out in a batch."""

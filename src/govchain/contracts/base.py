@@ -105,6 +105,25 @@ class Context(ReadContext):
         other.events = self.events
         return other
 
+    def child(self) -> Context:
+        """A context whose writes stay apart until :meth:`merge_into` (an all-or-nothing step
+        inside a block hook, e.g. enacting one proposal); events are kept apart too."""
+        return Context(
+            self.contract,
+            self._overlay.child(),
+            chain_id=self.chain_id,
+            height=self.height,
+            time_ms=self.time_ms,
+            tx_id=self.tx_id,
+            sender=self.sender,
+            signers=self.signers,
+        )
+
+    def merge_into(self, parent: Context) -> None:
+        """Apply this child's writes and events to ``parent``."""
+        self._overlay.merge_into_parent(parent._overlay)
+        parent.events.extend(self.events)
+
 
 @dataclass(frozen=True)
 class Method:

@@ -16,45 +16,77 @@ made before the rotation stays verifiable and one made with a revoked key afterw
 
 The ledger core asks :func:`is_active_sender` whether a transaction's sender may act; contracts
 authorise with :func:`require`, which evaluates a declarative policy over the resolved signers.
+
+This module holds the records and the helpers other contracts use; the transaction methods are in
+:mod:`govchain.contracts.identity_methods`, the contract (methods and views) in
+:mod:`govchain.contracts.identity_contract`, DID documents in :mod:`govchain.contracts.did`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
-from govchain.contracts.base import Context, Contract, ReadContext, view
-from govchain.contracts.policy import Policy, Signer, describe, is_satisfied
-from govchain.errors import AlreadyExists, NotFoundInState, Unauthorized
-from govchain.types import Genesis
+from govchain.contracts.base import Context, ReadContext
+from govchain.contracts.policy import (
+    IdentityPrincipal,
+    Policy,
+    Role,
+    SignedBy,
+    Signer,
+    any_of,
+    describe,
+    is_satisfied,
+)
+from govchain.errors import AlreadyExists, ContractError, NotFoundInState, Unauthorized
 
 __all__ = [
+    "ENROLLABLE_ROLES",
+    "KEY_SIZE",
     "ROLES",
     "Attestation",
+    "EmptyArgs",
+    "IdArgs",
     "Identity",
-    "IdentityContract",
+    "KeyArgs",
     "KeyEntry",
+    "KeyRef",
     "Service",
+    "active_admins",
     "add_key",
+    "check_id",
+    "close_key",
+    "controller_policy",
     "create_member",
     "create_org",
     "founding_orgs",
+    "get_chain_id",
     "get_identity",
     "get_identity_by_key",
     "get_org",
+    "get_valid_keys",
     "is_active_sender",
     "is_key_valid_at",
+    "list_members",
     "member_id",
     "put_identity",
     "require",
+    "require_identity",
     "resolve_signer",
     "resolve_signers",
+    "set_chain_id",
 ]
 
 NAME = "identity"
 ROLES = ("admin", "officer", "issuer", "auditor", "node", "client")
+ENROLLABLE_ROLES = ("admin", "officer", "issuer", "auditor", "client")  # "node": by governance
+RESERVED_IDS = ("ent", "cit", "did", "govchain")  # prefixes of self-registered identities
+_ORG_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+_MEMBER_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
+KEY_SIZE = 32
 Kind = Literal["org", "member", "node", "enterprise", "citizen"]
 Status = Literal["active", "suspended", "removed"]
 
@@ -183,6 +215,62 @@ def founding_orgs(ctx: ReadContext) -> list[str]:
     return [] if raw is None else msgspec.msgpack.decode(raw, type=list[str])
 
 
+def get_chain_id(ctx: ReadContext) -> str:
+    """The chain id, recorded at genesis (DIDs name it)."""
+    raw = ctx.other(NAME).get("chain")
+    return "" if raw is None else msgspec.msgpack.decode(raw, type=str)
+
+
+def set_chain_id(ctx: Context, chain_id: str) -> None:
+    ctx.other_writer(NAME).set("chain", msgspec.msgpack.encode(chain_id))
+
+
+def require_identity(ctx: ReadContext, identity_id: str) -> Identity:
+    """The identity, or :class:`NotFoundInState` (``IDENTITY_NOT_FOUND``)."""
+    if (ident := get_identity(ctx, identity_id)) is None:
+        raise NotFoundInState(
+            f"no identity {identity_id!r}",
+            code="IDENTITY_NOT_FOUND",
+            hint="`govchain org list` and `govchain member list ORG` show the identities.",
+        )
+    return ident
+
+
+def list_members(ctx: ReadContext, org_id: str) -> list[Identity]:
+    """The members and nodes of an organisation (ids ``<org>:<name>``), in id order."""
+    reader = ctx.other(NAME)
+    return [
+        msgspec.msgpack.decode(raw, type=Identity)
+        for _, raw in reader.iter(_id_key(member_id(org_id, "")))
+    ]
+
+
+def active_admins(ctx: ReadContext, org_id: str) -> list[Identity]:
+    return [
+        m
+        for m in list_members(ctx, org_id)
+        if m.status == "active" and "admin" in m.roles and get_valid_keys(m, ctx.height)
+    ]
+
+
+def get_valid_keys(identity: Identity, height: int) -> list[KeyEntry]:
+    """The keys that sign for ``identity`` at ``height``."""
+    return [k for k in identity.keys if is_key_valid_at(identity, k.public_key, height)]
+
+
+def controller_policy(identity: Identity) -> Policy:
+    """Who manages an identity's keys and services: an organisation's admins manage it; a member
+    manages itself, and its organisation's admins manage it too; an enterprise or a citizen
+    manages itself (nodes are managed by governance, not by this policy)."""
+    if identity.kind == "org":
+        return SignedBy(Role(identity.id, "admin"))
+    if identity.kind in ("member", "node"):
+        return any_of(
+            SignedBy(IdentityPrincipal(identity.id)), SignedBy(Role(identity.org, "admin"))
+        )
+    return SignedBy(IdentityPrincipal(identity.id))
+
+
 def require(
     ctx: Context,
     policy: Policy,
@@ -214,10 +302,46 @@ def put_identity(ctx: Context, identity: Identity) -> None:
     ctx.other_writer(NAME).set(_id_key(identity.id), identity)
 
 
+def check_id(value: str, *, org: bool, what: str = "id") -> None:
+    """An organisation id (``tax``) or a member name (``alice``): lowercase, short, no ``:``."""
+    pattern = _ORG_ID if org else _MEMBER_NAME
+    if not pattern.fullmatch(value) or (org and value in RESERVED_IDS):
+        raise ContractError(
+            f"{what} {value!r} is not allowed",
+            code="IDENTITY_BAD_ID",
+            hint="Use 1-63 lowercase letters, digits and '-'"
+            + ("" if org else ", '.', '_'")
+            + (f"; {', '.join(RESERVED_IDS)} are reserved." if org else "."),
+        )
+
+
+def close_key(
+    identity: Identity,
+    public_key: bytes,
+    height: int,
+    status: Literal["rotated", "revoked"],
+    reason: str = "",
+) -> Identity:
+    """Close a key's window at ``height``: it signs for heights before it, never after."""
+    keys = [
+        msgspec.structs.replace(k, until_height=height, status=status, reason=reason)
+        if k.public_key == public_key and k.until_height is None
+        else k
+        for k in identity.keys
+    ]
+    return msgspec.structs.replace(identity, keys=keys, updated_height=height)
+
+
 def add_key(
     ctx: Context, identity: Identity, public_key: bytes, scheme: str = "ed25519"
 ) -> Identity:
     """Bind a new key to an identity (a key belongs to at most one identity, ever)."""
+    if len(public_key) != KEY_SIZE:
+        raise ContractError(
+            f"a public key has {KEY_SIZE} bytes, got {len(public_key)}",
+            code="IDENTITY_BAD_KEY",
+            hint="Pass the Ed25519 public key as 64 hex digits.",
+        )
     writer = ctx.other_writer(NAME)
     if writer.get(b"key/" + public_key) is not None:
         raise AlreadyExists(
@@ -243,6 +367,7 @@ def create_org(
     founding: bool = False,
 ) -> Identity:
     """An organisation with its first admin member ``<org>:admin``."""
+    check_id(org_id, org=True, what="organisation id")
     if get_identity(ctx, org_id) is not None:
         raise AlreadyExists(f"identity {org_id!r} exists", code="IDENTITY_EXISTS")
     org = Identity(
@@ -288,52 +413,10 @@ def create_member(
     return member
 
 
-class IdentityContract(Contract):
-    name = NAME
-    description = "Organisations, members, nodes, enterprises and citizens, their keys and DIDs."
+def __getattr__(name: str) -> Any:
+    # The contract lives in its own module (it imports this one); kept importable from here.
+    if name == "IdentityContract":
+        from govchain.contracts.identity_contract import IdentityContract
 
-    def init_genesis(self, ctx: Context, genesis: Genesis) -> None:
-        for org in genesis.orgs:
-            keys = [bytes.fromhex(k) for k in org.admin_keys]
-            create_org(ctx, org.id, org.name, org.name_zh, org.kind, keys[0], founding=True)
-            admin = get_identity(ctx, member_id(org.id, "admin"))
-            assert admin is not None
-            for extra in keys[1:]:
-                admin = add_key(ctx, admin, extra)
-            put_identity(ctx, admin)
-        for node in genesis.nodes:
-            create_member(
-                ctx, node.org, node.id, bytes.fromhex(node.public_key), ["node"], kind="node"
-            )
-        ctx.set("founders", msgspec.msgpack.encode(sorted(o.id for o in genesis.orgs)))
-
-    @view(IdArgs)
-    def get(self, ctx: ReadContext, args: IdArgs) -> Identity:
-        """An identity by id."""
-        if (ident := get_identity(ctx, args.id)) is None:
-            raise NotFoundInState(f"no identity {args.id!r}", code="IDENTITY_NOT_FOUND")
-        return ident
-
-    @view(IdArgs)
-    def org(self, ctx: ReadContext, args: IdArgs) -> Identity:
-        """An organisation by id."""
-        if (org := get_org(ctx, args.id)) is None:
-            raise NotFoundInState(f"no organisation {args.id!r}", code="IDENTITY_NOT_FOUND")
-        return org
-
-    @view(EmptyArgs)
-    def orgs(self, ctx: ReadContext, args: EmptyArgs) -> list[Identity]:
-        """Every organisation."""
-        out = []
-        for _, raw in ctx.iter("id/"):
-            ident = msgspec.msgpack.decode(raw, type=Identity)
-            if ident.kind == "org":
-                out.append(ident)
-        return out
-
-    @view(KeyArgs)
-    def key(self, ctx: ReadContext, args: KeyArgs) -> Identity:
-        """The identity a public key is (or was) bound to."""
-        if (ident := get_identity_by_key(ctx, args.public_key)) is None:
-            raise NotFoundInState(f"unknown key {args.public_key.hex()}", code="IDENTITY_NOT_FOUND")
-        return ident
+        return IdentityContract
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

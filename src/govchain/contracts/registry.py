@@ -42,7 +42,8 @@ class ContractRegistry:
 
 def default_registry() -> ContractRegistry:
     """The system contracts every govchain network runs."""
-    from govchain.contracts.identity import IdentityContract
+    from govchain.contracts.governance import GovernanceContract
+    from govchain.contracts.identity_contract import IdentityContract
     from govchain.contracts.notary import NotaryContract
 
-    return ContractRegistry([IdentityContract(), NotaryContract()])
+    return ContractRegistry([IdentityContract(), GovernanceContract(), NotaryContract()])

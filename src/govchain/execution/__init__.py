@@ -8,6 +8,7 @@ from govchain.execution.admission import (
 )
 from govchain.execution.executor import (
     BlockEnv,
+    BlockStart,
     Execution,
     ReplayGuard,
     apply_tx,
@@ -15,12 +16,15 @@ from govchain.execution.executor import (
     check_stateful,
     execute_txs,
     replay_block,
+    run_txs,
     seal_block,
+    start_block,
 )
 from govchain.execution.recent import RecentTxIndex
 
 __all__ = [
     "BlockEnv",
+    "BlockStart",
     "CheckedTx",
     "Execution",
     "RecentTxIndex",
@@ -32,6 +36,8 @@ __all__ = [
     "decode_tx",
     "execute_txs",
     "replay_block",
+    "run_txs",
     "seal_block",
+    "start_block",
     "verify_tx_signatures",
 ]

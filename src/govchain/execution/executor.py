@@ -10,12 +10,13 @@ network: committed state, the sparse-Merkle node reader and the replay guard are
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import msgspec
 
 from govchain.contracts.base import Context, ReadContext
+from govchain.contracts.governance import get_params
 from govchain.contracts.identity import get_identity_by_key, is_active_sender, is_key_valid_at
 from govchain.contracts.registry import ContractRegistry
 from govchain.crypto.hashing import ZERO_HASH
@@ -26,6 +27,7 @@ from govchain.errors import (
     GovchainError,
     InvalidBlock,
     InvalidTransaction,
+    OversizedTransaction,
     ReplayedTransaction,
     UnknownSender,
 )
@@ -50,6 +52,7 @@ from govchain.types import (
 
 __all__ = [
     "BlockEnv",
+    "BlockStart",
     "Execution",
     "ReplayGuard",
     "apply_tx",
@@ -57,7 +60,9 @@ __all__ = [
     "check_stateful",
     "execute_txs",
     "replay_block",
+    "run_txs",
     "seal_block",
+    "start_block",
 ]
 
 
@@ -75,7 +80,17 @@ class BlockEnv:
     height: int
     time_ms: int
     proposer: bytes
-    params: ChainParams
+    params: ChainParams  # given: a fallback; from start_block: the parameters in force
+
+
+@dataclass(frozen=True, slots=True)
+class BlockStart:
+    """A block after its start-of-block hooks: the overlay they wrote to, and the environment
+    with the chain parameters in force at this height (a parameter change enacted by this
+    block's hooks applies to this block's transactions)."""
+
+    overlay: Overlay
+    env: BlockEnv
 
 
 @dataclass(slots=True)
@@ -86,6 +101,7 @@ class Execution:
     receipts: list[Receipt] = field(default_factory=list)
     dropped: list[tuple[CheckedTx, InvalidTransaction]] = field(default_factory=list)
     writes: dict[bytes, bytes | None] = field(default_factory=dict)
+    params: ChainParams | None = None  # the chain parameters in force for the block
 
 
 def check_stateful(
@@ -96,8 +112,16 @@ def check_stateful(
     seen: ReplayGuard,
     in_block: Mapping[bytes, object] | None = None,
 ) -> None:
-    """Checks that depend on the chain: lifetime, replay, and that the sender is known."""
+    """Checks that depend on the chain: size and lifetime under the parameters in force at
+    ``height``, replay, and that the sender is known."""
     body = tx.body
+    if len(tx.raw) > params.max_tx_bytes:
+        raise OversizedTransaction(
+            f"transaction is {len(tx.raw)} bytes; the limit at height {height} is "
+            f"{params.max_tx_bytes}",
+            size=len(tx.raw),
+            limit=params.max_tx_bytes,
+        )
     if body.valid_until < height:
         raise ExpiredTransaction(
             f"transaction expired at height {body.valid_until}; the chain is at {height}",
@@ -157,11 +181,27 @@ def execute_txs(
     txs: Sequence[CheckedTx],
     seen: ReplayGuard,
 ) -> Execution:
-    """Execute transactions in order. Those that fail a stateful check are dropped (a block
-    builder reports them to their senders; a block validator rejects the block)."""
-    out = Execution()
+    """Run the block's start hooks, then its transactions in order. Those that fail a stateful
+    check are dropped (a block builder reports them to their senders; a block validator rejects
+    the block)."""
+    return run_txs(start_block(state, registry, env), registry, txs, seen)
+
+
+def start_block(state: StateReader, registry: ContractRegistry, env: BlockEnv) -> BlockStart:
+    """Run each contract's start-of-block hook on a new overlay over ``state`` and read the
+    chain parameters in force from the result (``env.params`` when none are in state)."""
     overlay = Overlay(state)
     _run_block_hooks(overlay, registry, env)
+    params = get_params(overlay, env.params)
+    return BlockStart(overlay, replace(env, params=params))
+
+
+def run_txs(
+    start: BlockStart, registry: ContractRegistry, txs: Sequence[CheckedTx], seen: ReplayGuard
+) -> Execution:
+    """Execute transactions on a started block (see :func:`execute_txs`)."""
+    overlay, env = start.overlay, start.env
+    out = Execution(params=env.params)
     in_block: dict[bytes, None] = {}
     for tx in txs:
         try:
@@ -232,8 +272,8 @@ def build_genesis(
             signers=frozenset(),
         )
         contract.init_genesis(ctx, genesis)
-    execution = Execution(writes=overlay.writes)
     env = BlockEnv(genesis.chain_id, 0, genesis.genesis_time_ms, b"", genesis.params)
+    execution = Execution(writes=overlay.writes, params=get_params(overlay, genesis.params))
     header, new_nodes = seal_block(
         env, compute_genesis_digest(genesis), smt.EMPTY_ROOT, execution, nodes
     )
@@ -251,13 +291,17 @@ def replay_block(
     cache: SignatureCache | None = None,
     on_tx: Callable[[int], None] | None = None,
 ) -> tuple[Execution, dict[bytes, bytes]]:
-    """Re-check a block against its predecessor; raise :class:`InvalidBlock` on the first fault."""
+    """Re-check a block against its predecessor; raise :class:`InvalidBlock` on the first fault.
+    The block's transactions are checked under the chain parameters in force at its height
+    (read from state after its start hooks; ``params`` when the state holds none)."""
     h = block.header
     _check_linkage(prev, block, state)
+    env = BlockEnv(h.chain_id, h.height, h.time_ms, h.proposer, params)
+    start = start_block(state, registry, env)
     checked = []
     for i, raw in enumerate(block.txs):
         try:
-            checked.append(decode_tx(raw, h.chain_id, params, registry))
+            checked.append(decode_tx(raw, h.chain_id, start.env.params, registry))
         except InvalidTransaction as exc:
             raise InvalidBlock(
                 f"block {h.height}: transaction {i} is invalid: {exc.message}",
@@ -271,8 +315,8 @@ def replay_block(
                 height=h.height,
                 reason=err.code,
             )
-    env = BlockEnv(h.chain_id, h.height, h.time_ms, h.proposer, params)
-    execution = execute_txs(state, registry, env, checked, seen)
+    execution = run_txs(start, registry, checked, seen)
+    env = start.env
     if execution.dropped:
         tx, why = execution.dropped[0]
         raise InvalidBlock(

@@ -51,6 +51,9 @@ class NodeConfig(msgspec.Struct, forbid_unknown_fields=True):
     mempool_max_txs: int = 20_000
     mempool_max_bytes: int = 64 * 1024 * 1024
     log_level: str = "info"
+    # signed API requests: accepted clock skew either way, and nonces remembered per window
+    auth_window_ms: int = 30_000
+    auth_nonce_capacity: int = 200_000
 
 
 def node_dir(network_dir: Path, node_id: str) -> Path:

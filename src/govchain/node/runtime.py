@@ -27,6 +27,7 @@ from govchain.node.config import (
 from govchain.node.events import EventHub, Fate
 from govchain.node.metrics import NodeMetrics
 from govchain.storage import LedgerStore, open_store
+from govchain.types import ChainParams
 
 __all__ = ["Node", "SubmitResult"]
 
@@ -37,6 +38,11 @@ log = logging.getLogger("govchain.node")
 class SubmitResult:
     tx_id: bytes | None
     error: GovchainError | None = None
+
+
+def cutter_config(params: ChainParams) -> CutterConfig:
+    """The block cutter's limits from the chain parameters in force."""
+    return CutterConfig(params.max_block_txs, params.max_block_bytes, params.block_interval_ms)
 
 
 class Node:
@@ -67,10 +73,7 @@ class Node:
         self.store = store
         self.app = Application(store, self.genesis, registry or default_registry(), self.key)
         self.mempool = Mempool(self.config.mempool_max_txs, self.config.mempool_max_bytes)
-        p = self.genesis.params
-        self.orderer: Orderer = orderer or SoloOrderer(
-            CutterConfig(p.max_block_txs, p.max_block_bytes, p.block_interval_ms)
-        )
+        self.orderer: Orderer = orderer or SoloOrderer(cutter_config(self.app.params))
         self.events = EventHub()
         self.metrics = NodeMetrics()
         self._admitted_at: dict[bytes, float] = {}
@@ -241,6 +244,9 @@ class Node:
         self._update_mempool_metrics()
         if self.journal is not None and self.journal.needs_compaction():
             self.journal.rewrite(tx.raw for tx in self.mempool.pending_ids.values())
+        if c.params_changed is not None:
+            self.orderer.update_config(cutter_config(c.params_changed))
+            log.info("chain parameters changed at block %d: %s", height, c.params_changed)
         self.events.publish_block(height, c.tx_ids, dropped)
 
     def _update_mempool_metrics(self) -> None:

@@ -133,3 +133,16 @@ def test_stop_without_start_and_twice() -> None:
         await orderer.stop()
 
     asyncio.run(main())
+
+
+def test_update_config_applies_to_the_next_cuts(txs: list[CheckedTx]) -> None:
+    """Governance changed the chain parameters: the node hands the orderer new limits."""
+
+    async def body(orderer: SoloOrderer, clock: FakeClock) -> None:
+        await orderer.order(txs[:2])
+        assert len((await _next(orderer)).txs) == 2
+        orderer.update_config(CutterConfig(max_txs=3, max_bytes=1 << 20, max_wait_ms=1000))
+        await orderer.order(txs[2:5])
+        assert (await _next(orderer)).txs == txs[2:5]
+
+    _run(CutterConfig(max_txs=2, max_bytes=1 << 20, max_wait_ms=1000), body)

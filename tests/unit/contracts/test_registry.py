@@ -103,12 +103,17 @@ def test_empty_registry() -> None:
 
 def test_default_registry() -> None:
     registry = default_registry()
-    assert [c.name for c in registry] == ["identity", "notary"]
+    assert [c.name for c in registry] == ["identity", "governance", "notary"]
     assert set(registry.get("notary").methods) == {"anchor"}
     assert set(registry.get("notary").views) == {"get"}
     assert registry.get("notary").methods["anchor"].args_type is AnchorArgs
-    assert set(registry.get("identity").methods) == set()
-    assert set(registry.get("identity").views) == {"get", "org", "orgs", "key"}
+    assert set(registry.get("identity").methods) == {
+        "enrol_member", "set_roles", "suspend", "reinstate", "remove", "register_enterprise",
+        "register_citizen", "rotate_key", "revoke_key", "add_key", "set_service", "remove_service",
+    }  # fmt: skip
+    assert set(registry.get("identity").views) == {
+        "get", "org", "orgs", "members", "key", "key_at", "did"
+    }  # fmt: skip
     assert default_registry() is not registry  # fresh instances every call
     for contract in registry:
         assert contract.description
