@@ -99,7 +99,7 @@ def parse_policy(text: str) -> Policy:
 
 def _query(view: str, args: dict[str, Any], node_url: str) -> Any:
     client = client_from_options(node_url)
-    return client._request("POST", f"/v1/query/governance/{view}", json=args)
+    return client.query("governance", view, args)
 
 
 def _proposal_options(f: F) -> F:

@@ -172,6 +172,22 @@ class Client:
         verify_state_answer(state, self.trust)
         return answer
 
+    def query(
+        self,
+        contract: str,
+        view: str,
+        args: dict[str, Any] | None = None,
+        *,
+        height: int | None = None,
+    ) -> Any:
+        """Run a contract's read-only view (bytes arguments as ``bytes`` or ``"hex:..."``).
+        The answer is the node's word: for proven values use :meth:`state`."""
+        payload = {
+            k: "hex:" + v.hex() if isinstance(v, bytes) else v for k, v in (args or {}).items()
+        }
+        params = {"height": height} if height is not None else {}
+        return self._request("POST", f"/v1/query/{contract}/{view}", json=payload, params=params)
+
     def contracts(self) -> list[dict[str, Any]]:
         return cast("list[dict[str, Any]]", self._request("GET", "/v1/contracts"))
 
