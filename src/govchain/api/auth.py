@@ -56,6 +56,11 @@ from govchain.errors import (
 )
 
 __all__ = [
+    "MEMBER",
+    "PUBLIC",
+    "SECURITY_SCHEME",
+    "SELF",
+    "SIGNED",
     "CHALLENGE",
     "AuthForbidden",
     "AuthMiddleware",
@@ -73,6 +78,14 @@ __all__ = [
 Access = Literal["public", "member", "self"]
 ACCESS_LEVELS = ("public", "member", "self")
 UNREGISTERED = "unregistered"
+# Route access levels (``opt=`` of a route handler) and the OpenAPI security requirement of
+# routes that need a signed request.
+PUBLIC: dict[str, Any] = {"access": "public"}
+MEMBER: dict[str, Any] = {"access": "member"}
+SELF: dict[str, Any] = {"access": "self"}
+SECURITY_SCHEME = "GovchainEd25519"
+SIGNED: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
+
 PUBLIC_PREFIXES = ("/schema",)  # the OpenAPI document and its viewers
 
 

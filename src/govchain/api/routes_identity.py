@@ -17,16 +17,12 @@ from typing import Any
 
 from litestar import Request, get
 
-from govchain.api.auth import require_member, require_reader
+from govchain.api.auth import MEMBER, PUBLIC, SELF, SIGNED, require_member, require_reader
 from govchain.contracts.did import InvalidDid, parse_did
 from govchain.encoding import to_builtins
 from govchain.node.runtime import Node
 
 __all__ = ["identity_routes"]
-
-PUBLIC: dict[str, Any] = {"access": "public"}
-SELF: dict[str, Any] = {"access": "self"}
-MEMBER: dict[str, Any] = {"access": "member"}
 
 
 def _iso(time_ms: int) -> str:
@@ -86,6 +82,7 @@ def identity_routes(node: Node) -> list[Any]:
         summary="An identity's record: kind, organisation, roles, status, keys with their history",
         description="For members of organisations and for the identity itself.",
         opt=SELF,
+        security=SIGNED,
     )
     async def identity(request: Request[Any, Any, Any], identity_id: str) -> dict[str, Any]:
         _authorize(request, identity_id)
@@ -95,6 +92,7 @@ def identity_routes(node: Node) -> list[Any]:
         "/v1/orgs/{org:str}/members",
         summary="An organisation's members and nodes with their roles and status",
         opt=MEMBER,
+        security=SIGNED,
     )
     async def members(request: Request[Any, Any, Any], org: str) -> list[dict[str, Any]]:
         require_member(request)

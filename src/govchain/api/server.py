@@ -24,12 +24,18 @@ from litestar import Litestar, Request, Response, get, post
 from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 import govchain
 from govchain.api.auth import (
     CHALLENGE,
+    MEMBER,
+    PUBLIC,
+    SECURITY_SCHEME,
+    SELF,
+    SIGNED,
     Authenticator,
     AuthMiddleware,
     Principal,
@@ -81,9 +87,6 @@ _HTTP_CODES = {
 MAX_BATCH = 10_000
 MAX_WAIT_S = 30.0
 MAX_BODY = 64 * 1024 * 1024
-PUBLIC: dict[str, Any] = {"access": "public"}
-MEMBER: dict[str, Any] = {"access": "member"}
-SELF: dict[str, Any] = {"access": "self"}
 
 
 def _unhex(value: str, what: str, size: int | None = None) -> bytes:
@@ -206,6 +209,7 @@ def create_app(node: Node) -> Litestar:
         description="For members of organisations, and for the transaction's sender and "
         "co-signers (a citizen or enterprise follows its own transactions).",
         opt=SELF,
+        security=SIGNED,
     )
     async def get_tx(request: Request[Any, Any, Any], tx_id: str, wait_ms: int = 0) -> TxView:
         tid = _unhex(tx_id, "tx_id", 32)
@@ -261,15 +265,15 @@ def create_app(node: Node) -> Litestar:
             [receipt_view(r) for r in receipts],
         )
 
-    @get("/v1/blocks/latest", summary="The last committed block", opt=MEMBER)
+    @get("/v1/blocks/latest", summary="The last committed block", opt=MEMBER, security=SIGNED)
     async def latest_block(full: bool = False) -> BlockView:
         return await asyncio.to_thread(_block_view, app_.info().height, full)
 
-    @get("/v1/blocks/{height:int}", summary="A block by height", opt=MEMBER)
+    @get("/v1/blocks/{height:int}", summary="A block by height", opt=MEMBER, security=SIGNED)
     async def block_by_height(height: int, full: bool = False) -> BlockView:
         return await asyncio.to_thread(_block_view, height, full)
 
-    @get("/v1/blocks/hash/{block_hash:str}", summary="A block by hash", opt=MEMBER)
+    @get("/v1/blocks/hash/{block_hash:str}", summary="A block by hash", opt=MEMBER, security=SIGNED)
     async def block_by_hash(block_hash: str, full: bool = False) -> BlockView:
         height = node.store.get_height_by_hash(_unhex(block_hash, "block hash", 32))
         if height is None:
@@ -292,6 +296,7 @@ def create_app(node: Node) -> Litestar:
         "/v1/state/{key:str}",
         summary="A state key's value, or its absence, with a proof against a block's state root",
         opt=MEMBER,
+        security=SIGNED,
     )
     async def state(key: str, height: int | None = None) -> StateView:
         return await asyncio.to_thread(_state_view, _unhex(key, "key"), height)
@@ -339,6 +344,7 @@ def create_app(node: Node) -> Litestar:
         status_code=200,
         summary="Run a contract's read-only view (bytes arguments as hex)",
         opt=MEMBER,
+        security=SIGNED,
     )
     async def query(
         contract: str, view: str, data: dict[str, Any], height: int | None = None
@@ -357,6 +363,7 @@ def create_app(node: Node) -> Litestar:
         "block). With `txs=true` a `tx` event per transaction (id, ok, code), with "
         "`events=true` an `event` per contract event, optionally only those of `contract`.",
         opt=MEMBER,
+        security=SIGNED,
     )
     async def events(
         request: Request[Any, Any, Any],
@@ -421,6 +428,17 @@ def create_app(node: Node) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="govchain node API",
             version=govchain.__version__,
+            components=Components(
+                security_schemes={
+                    SECURITY_SCHEME: SecurityScheme(
+                        type="apiKey",
+                        name="Authorization",
+                        security_scheme_in="header",
+                        description="Govchain-Ed25519 signed request (docs/adr/0004): "
+                        "key=<hex>, ts=<unix ms>, nonce=<hex>, sig=<hex>; the SDK and CLI sign.",
+                    )
+                }
+            ),
             description="Submit signed transactions, read blocks, "
             "transactions and state with proofs, follow the chain.",
         ),
