@@ -6,15 +6,17 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import fcntl
 import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from govchain.app import Application, CommittedBlock, PendingBlock
 from govchain.consensus import CutterConfig, Orderer, SoloOrderer
 from govchain.contracts import ContractRegistry, default_registry
-from govchain.errors import GovchainError, MempoolFull, ReplayedTransaction
+from govchain.errors import ConfigError, GovchainError, MempoolFull, ReplayedTransaction
 from govchain.execution import CheckedTx
 from govchain.mempool import Mempool, MempoolJournal
 from govchain.node.config import (
@@ -62,12 +64,14 @@ class Node:
         self.genesis = load_genesis(network_dir)
         self.key = load_key(self.dir / "node.key")
         self.journal: MempoolJournal | None = None
+        self._lock_file: IO[bytes] | None = None
         if store is None:
             location = self.config.storage
             if location != "memory:":
                 path = self.dir / location
                 path.parent.mkdir(parents=True, exist_ok=True)
                 location = str(path)
+                self._lock_file = _lock_data_dir(path.parent)
                 self.journal = MempoolJournal(path.parent / "mempool.journal")
             store = open_store(location, durable=self.config.durable)
         self.store = store
@@ -111,6 +115,8 @@ class Node:
             self.journal.close()
         height = self.app.info().height
         self.store.close()
+        if self._lock_file is not None:
+            self._lock_file.close()  # releases the data directory's lock
         log.info("node %s stopped at height %d", self.config.node_id, height)
 
     # --- admission -------------------------------------------------------------------------
@@ -252,3 +258,18 @@ class Node:
     def _update_mempool_metrics(self) -> None:
         self.metrics.mempool_txs.set(len(self.mempool))
         self.metrics.mempool_bytes.set(self.mempool.size_bytes)
+
+
+def _lock_data_dir(data_dir: Path) -> IO[bytes]:
+    """Hold an exclusive lock on the data directory for the node's lifetime, so that two node
+    processes never write the same ledger."""
+    lock = open(data_dir / "LOCK", "wb")  # noqa: SIM115 - held until stop()
+    try:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise ConfigError(
+            f"another node is already running on {data_dir}",
+            hint="Stop it first, or start this node with another --dir.",
+        ) from None
+    return lock
