@@ -81,6 +81,11 @@ Try (blocks, state and events are read with a member's key):
   .venv/bin/govchain events --from-height 0 --dir {d} --org tax    (follow blocks)
   .venv/bin/govchain notarize README.md --dir {d} --org tax
   .venv/bin/govchain notary show README.md
+  .venv/bin/govchain org list
+  .venv/bin/govchain did resolve tax --dir {d} --org tax
+  .venv/bin/govchain member enrol tax clerk --role officer --member-key clerk.key --dir {d} --org tax
+  .venv/bin/govchain gov propose set-params --max-block-txs 2000 --dir {d} --org tax
+  .venv/bin/govchain gov vote 1 --yes --dir {d} --org market-regulation
   .venv/bin/govchain verify --dir {d}        (after Ctrl-C)
 
 Ctrl-C stops the node; `make demo` again resumes from the last block.""")
