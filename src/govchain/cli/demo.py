@@ -83,7 +83,8 @@ Try (blocks, state and events are read with a member's key):
   .venv/bin/govchain notary show README.md
   .venv/bin/govchain org list
   .venv/bin/govchain did resolve tax --dir {d} --org tax
-  .venv/bin/govchain member enrol tax clerk --role officer --member-key clerk.key --dir {d} --org tax
+  .venv/bin/govchain member enrol tax clerk --role officer --member-key clerk.key \\
+      --dir {d} --org tax
   .venv/bin/govchain gov propose set-params --max-block-txs 2000 --dir {d} --org tax
   .venv/bin/govchain gov vote 1 --yes --dir {d} --org market-regulation
   .venv/bin/govchain verify --dir {d}        (after Ctrl-C)
