@@ -1,8 +1,8 @@
 """The import-layering lint: dependencies point down only, and the core stays pure.
 
-The core (types, encoding, crypto, merkle, state, contracts, execution, and the error tree) never
-imports the layers above it, nor anything that reads a clock, draws randomness or does I/O. Every
-import statement counts, including those inside functions.
+The core (types, encoding, crypto, credentials, merkle, state, contracts, execution, and the
+error tree) never imports the layers above it, nor anything that reads a clock, draws randomness
+or does I/O. Every import statement counts, including those inside functions.
 """
 
 from __future__ import annotations
@@ -17,7 +17,17 @@ import govchain
 
 SRC = Path(govchain.__file__).parent
 
-CORE = ("types", "encoding", "crypto", "merkle", "state", "contracts", "execution", "errors")
+CORE = (
+    "types",
+    "encoding",
+    "crypto",
+    "credentials",
+    "merkle",
+    "state",
+    "contracts",
+    "execution",
+    "errors",
+)
 IMPURE_STDLIB = (
     "sqlite3",
     "socket",
