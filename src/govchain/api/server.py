@@ -55,6 +55,7 @@ from govchain.api.dto import (
     SubmitRequest,
     TxView,
 )
+from govchain.api.routes_certs import cert_routes
 from govchain.api.routes_identity import identity_routes
 from govchain.api.stream import StreamFilter, block_messages
 from govchain.api.views import block_header_view, proof_view, receipt_view, tx_json
@@ -420,6 +421,7 @@ def create_app(node: Node) -> Litestar:
             events,
             metrics,
             *identity_routes(node),
+            *cert_routes(node),
         ],
         exception_handlers={Exception: _problem},
         middleware=[

@@ -471,11 +471,12 @@ def events(
 
 def _register_late_commands() -> None:
     from govchain.cli.bench import bench
+    from govchain.cli.cert_cmds import cert
     from govchain.cli.demo import demo
     from govchain.cli.identity_cmds import did, member, org
     from govchain.cli.key_cmds import key, register
 
-    for group in (org, member, did, key, register):
+    for group in (org, member, did, key, register, cert):
         cli.add_command(group)
 
     cli.add_command(bench)

@@ -32,6 +32,7 @@ from govchain.client.verify import (
     verify_tx_answer,
 )
 from govchain.contracts import default_registry
+from govchain.contracts.certs_records import anchor_state_key, status_state_key
 from govchain.contracts.notary import AnchorArgs, notary_state_key
 from govchain.crypto.signing import KeyPair
 from govchain.errors import (
@@ -336,6 +337,56 @@ class Client:
     def members(self, org: str) -> list[dict[str, Any]]:
         """An organisation's members and nodes (for members of organisations)."""
         return cast("list[dict[str, Any]]", self._request("GET", f"/v1/orgs/{org}/members"))
+
+    # --- certificates -----------------------------------------------------------------------
+
+    def credential_schema(self, credential_type: str, version: str | None = None) -> dict[str, Any]:
+        """A credential type's schema record (a version, or the latest); public."""
+        params = {"version": version} if version is not None else {}
+        path = f"/v1/credentials/schemas/{credential_type}"
+        return cast("dict[str, Any]", self._request("GET", path, params=params))
+
+    def verify_credential(
+        self, credential: dict[str, Any], *, at_ms: int | None = None
+    ) -> dict[str, Any]:
+        """The node's named checks of a secured credential; the anchor's and status's state
+        proofs in the answer are verified here."""
+        body: dict[str, Any] = {"credential": credential}
+        if at_ms is not None:
+            body["at_ms"] = at_ms
+        answer: dict[str, Any] = self._request("POST", "/v1/credentials/verify", json=body)
+        if answer.get("credential_hash"):
+            _check_cert_proofs(answer, bytes.fromhex(answer["credential_hash"]), self.trust)
+        return answer
+
+    def credential_status(self, credential_hash: bytes | str) -> dict[str, Any]:
+        """A credential's anchor and status with their state proofs, verified here."""
+        raw = credential_hash
+        if isinstance(raw, str):
+            raw = bytes.fromhex(raw)
+        answer: dict[str, Any] = self._request("GET", f"/v1/credentials/{raw.hex()}")
+        _check_cert_proofs(answer, raw, self.trust)
+        return answer
+
+    def status_list(self, org: str, purpose: str = "revocation") -> dict[str, Any]:
+        """An organisation's unsigned status list credential with the state root it reflects."""
+        path = f"/v1/credentials/status-lists/{org}/{purpose}"
+        return cast("dict[str, Any]", self._request("GET", path))
+
+
+def _check_cert_proofs(
+    answer: dict[str, Any], credential_hash: bytes, trust: TrustAnchor | None
+) -> None:
+    for name, key in (
+        ("anchor_state", anchor_state_key(credential_hash)),
+        ("status_state", status_state_key(credential_hash)),
+    ):
+        state = answer.get(name)
+        if state is None:
+            continue
+        if bytes.fromhex(state["key"]) != key:
+            raise RootMismatch(f"the node proved another key than the credential's {name}")
+        verify_state_answer(state, trust)
 
 
 def _outcome(answer: dict[str, Any]) -> TxOutcome:

@@ -42,8 +42,11 @@ class ContractRegistry:
 
 def default_registry() -> ContractRegistry:
     """The system contracts every govchain network runs."""
+    from govchain.contracts.certs import CertsContract
     from govchain.contracts.governance import GovernanceContract
     from govchain.contracts.identity_contract import IdentityContract
     from govchain.contracts.notary import NotaryContract
 
-    return ContractRegistry([IdentityContract(), GovernanceContract(), NotaryContract()])
+    return ContractRegistry(
+        [IdentityContract(), GovernanceContract(), CertsContract(), NotaryContract()]
+    )

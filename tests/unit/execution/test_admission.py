@@ -147,7 +147,7 @@ def test_too_many_signatures(chain: Any) -> None:
 
 def test_unknown_contract(chain: Any) -> None:
     err = _reject(chain, chain.tx(contract="lottery"), UnknownContract, "TX_UNKNOWN_CONTRACT")
-    assert err.details["known"] == ["governance", "identity", "notary"]
+    assert err.details["known"] == ["certs", "governance", "identity", "notary"]
 
 
 def test_unknown_method(chain: Any) -> None:
