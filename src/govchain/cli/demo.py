@@ -89,7 +89,7 @@ Try (blocks, state and events are read with a member's key):
   .venv/bin/govchain gov vote 1 --yes --dir {d} --org market-regulation
   .venv/bin/govchain verify --dir {d}        (after Ctrl-C)
 
-Ctrl-C stops the node; `make demo` again resumes from the last block.""")
+Ctrl-C stops the node; `make demo` again resumes from the last block.""", soft_wrap=True)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve_node(network_dir, host="127.0.0.1", port=port, on_ready=ready))
