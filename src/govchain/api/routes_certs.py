@@ -4,6 +4,7 @@ holds personal data (the chain holds hashes and metadata only).
 
     POST /v1/credentials/verify                          the named checks of a secured VC
     GET  /v1/credentials/{hash}                          anchor + status with state proofs
+    GET  /v1/credentials/{hash}/bundle?member=           offline verification bundle (no VC)
     GET  /v1/credentials/status-lists/{org}[/{purpose}]  unsigned BitstringStatusListCredential
     GET  /v1/credentials/schemas/{type}?version=         a credential type's schema version
 
@@ -26,6 +27,7 @@ from govchain.api.auth import PUBLIC
 from govchain.api.dto import StateView
 from govchain.api.views import block_header_view
 from govchain.app.application import Application, StateProofResult
+from govchain.app.credential_bundle import build_credential_bundle
 from govchain.app.verify_credential import verify_credential
 from govchain.contracts.certs_records import anchor_state_key, status_state_key
 from govchain.encoding import to_builtins
@@ -122,6 +124,22 @@ def cert_routes(node: Node) -> list[Any]:
     async def show(credential_hash: str, height: int | None = None) -> dict[str, Any]:
         return await asyncio.to_thread(_show, _hash(credential_hash), height)
 
+    @get(
+        "/v1/credentials/{credential_hash:str}/bundle",
+        summary="An offline verification bundle: signed header and state proofs",
+        description="A `govchain-bundle-v1` bundle at the latest height: the signed block header "
+        "and state proofs of the anchor, the status, the signing member's identity record "
+        "(`member`, default the anchor's submitter) and the issuer's accreditation. The node "
+        "holds no credential: the holder adds it (`credential` is null here). "
+        "Errors: CERT_NOT_FOUND (404) when the hash is not anchored.",
+        opt=PUBLIC,
+    )
+    async def bundle(credential_hash: str, member: str | None = None) -> dict[str, Any]:
+        built = await asyncio.to_thread(
+            build_credential_bundle, app_, _hash(credential_hash), member=member
+        )
+        return to_builtins(built)  # type: ignore[no-any-return]
+
     def _status_list(request: Request[Any, Any, Any], org: str, purpose: str) -> dict[str, Any]:
         if purpose not in PURPOSES:
             raise BadRequest(f"purpose must be one of {', '.join(PURPOSES)}")
@@ -166,4 +184,4 @@ def cert_routes(node: Node) -> list[Any]:
         record = await asyncio.to_thread(app_.query, "certs", "schema", args)
         return to_builtins(record)  # type: ignore[no-any-return]
 
-    return [verify, show, status_list, revocation_list, schema]
+    return [verify, show, bundle, status_list, revocation_list, schema]

@@ -13,6 +13,8 @@ accredited for the type); the organisation is the one recorded in the key file u
     govchain cert show vc.json                 (or a hash)
     govchain cert verify vc.json               exit 1 when a check fails
     govchain cert revoke vc.json --reason superseded --key officer.key
+    govchain cert bundle vc.json --out bundle.json          (a hash gives a bundle without the VC)
+    govchain cert verify-offline bundle.json --genesis genesis.json    no network; exit 1 if invalid
 """
 
 from __future__ import annotations
@@ -304,6 +306,110 @@ def cert_verify(file: Path, at: str | None, node_url: str, as_json: bool) -> Non
         verdict = "[green]VALID[/]" if answer["valid"] else "[red]INVALID[/]"
         console.print(f"{verdict} (state at height {answer['height']})")
     if not answer["valid"]:
+        raise SystemExit(1)
+
+
+# --- offline bundles -------------------------------------------------------------------------
+
+
+@cert.command("bundle")
+@click.argument("ref", metavar="HASH|FILE")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@node_option
+def cert_bundle(ref: str, out: Path, node_url: str) -> None:
+    """Fetch a credential's offline verification bundle (signed header + state proofs). Given
+    the credential FILE, the bundle carries it; given a HASH, add it with verify-offline's
+    --credential."""
+    path = Path(ref)
+    target: Any = _read_json(path, "the credential") if path.is_file() else _hash_of(ref)
+    answer = client_from_options(node_url).credential_bundle(target)
+    out.write_text(json.dumps(answer, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    console.print(f"bundle of {answer['credential_hash']} → {out}")
+
+
+def _trust_from_genesis(genesis_file: Path, genesis_hash: str | None) -> Any:
+    """The trust anchor of a network's genesis.json: its chain id, its nodes' keys and the
+    genesis block's hash (given, or computed by building block 0 as a node does)."""
+    import msgspec
+
+    from govchain.client.verify import TrustAnchor
+    from govchain.contracts import default_registry
+    from govchain.execution import build_genesis
+    from govchain.merkle import smt
+    from govchain.types import Genesis, compute_block_hash
+
+    try:
+        genesis = msgspec.json.decode(genesis_file.read_bytes(), type=Genesis)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise BadRequest(f"cannot read the genesis {genesis_file}: {exc}") from None
+    if genesis_hash is not None:
+        digest = bytes.fromhex(genesis_hash)
+    else:
+        block, _, _ = build_genesis(genesis, default_registry(), smt.MemoryNodeStore())
+        digest = compute_block_hash(block.header)
+    keys = [bytes.fromhex(n.public_key) for n in genesis.nodes]
+    return TrustAnchor(genesis.chain_id, digest, keys)
+
+
+@cert.command("verify-offline")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--genesis",
+    "genesis_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The network's genesis.json: chain id and node keys.",
+)
+@click.option("--genesis-hash", default=None, help="Hex; default: computed from --genesis.")
+@click.option(
+    "--credential",
+    "credential_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The credential, when the bundle does not carry it.",
+)
+@click.option("--max-age", type=int, default=None, help="Refuse headers older (seconds).")
+@click.option("--at-ms", type=int, default=None, help="Verify as of this time (default: now).")
+@json_option
+def cert_verify_offline(
+    file: Path,
+    genesis_file: Path,
+    genesis_hash: str | None,
+    credential_file: Path | None,
+    max_age: int | None,
+    at_ms: int | None,
+    as_json: bool,
+) -> None:
+    """Verify a credential from its bundle with no network; exit 1 when a check fails."""
+    import time
+
+    import msgspec
+
+    from govchain.client.offline import verify_bundle
+    from govchain.credentials.bundle import decode_bundle
+
+    try:
+        bundle = decode_bundle(file.read_bytes())
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise BadRequest(f"{file} is not a govchain-bundle-v1 bundle: {exc}") from None
+    if credential_file is not None:
+        credential = _read_json(credential_file, "the credential")
+        bundle = msgspec.structs.replace(bundle, credential=credential)
+    trust = _trust_from_genesis(genesis_file, genesis_hash)
+    now_ms = at_ms if at_ms is not None else int(time.time() * 1000)
+    result = verify_bundle(bundle, trust, now_ms, None if max_age is None else max_age * 1000)
+    if as_json:
+        print_json({"credential_hash": bundle.credential_hash, **result.to_json()})
+    else:
+        mark = {True: "[green]ok[/]", False: "[red]FAILED[/]", None: "[yellow]-[/]"}
+        print_table(
+            f"credential {bundle.credential_hash} (offline)",
+            ["check", "result", "code", "reason"],
+            [(c.check, mark[c.ok], c.code, c.reason) for c in result.checks],
+        )
+        verdict = "[green]VALID[/]" if result.valid else "[red]INVALID[/]"
+        console.print(f"{verdict} (header at height {result.height})")
+    if not result.valid:
         raise SystemExit(1)
 
 

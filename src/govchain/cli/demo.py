@@ -70,7 +70,8 @@ def demo(network_dir: Path, port: int) -> None:
             [(o, t, h[:16] + "…", "earlier" if ht is None else ht) for o, t, h, ht in rows],
         )
         d = network_dir
-        console.print(f"""
+        console.print(
+            f"""
 [bold green]govchain is running[/] — chain [bold]{node.genesis.chain_id}[/], API on {url}
 
 Try (blocks, state and events are read with a member's key):
@@ -89,7 +90,9 @@ Try (blocks, state and events are read with a member's key):
   .venv/bin/govchain gov vote 1 --yes --dir {d} --org market-regulation
   .venv/bin/govchain verify --dir {d}        (after Ctrl-C)
 
-Ctrl-C stops the node; `make demo` again resumes from the last block.""", soft_wrap=True)
+Ctrl-C stops the node; `make demo` again resumes from the last block.""",
+            soft_wrap=True,
+        )
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve_node(network_dir, host="127.0.0.1", port=port, on_ready=ready))

@@ -33,7 +33,9 @@ from govchain.client.verify import (
 )
 from govchain.contracts import default_registry
 from govchain.contracts.certs_records import anchor_state_key, status_state_key
+from govchain.contracts.did import parse_did
 from govchain.contracts.notary import AnchorArgs, notary_state_key
+from govchain.credentials.vc import compute_credential_hash
 from govchain.crypto.signing import KeyPair
 from govchain.errors import (
     AuthRequired,
@@ -366,6 +368,23 @@ class Client:
             raw = bytes.fromhex(raw)
         answer: dict[str, Any] = self._request("GET", f"/v1/credentials/{raw.hex()}")
         _check_cert_proofs(answer, raw, self.trust)
+        return answer
+
+    def credential_bundle(self, credential: dict[str, Any] | bytes | str) -> dict[str, Any]:
+        """The offline verification bundle of a credential (its hash, or the credential itself,
+        which is then put in the bundle and names the signing member whose record is proven).
+        Public. Check it with :func:`govchain.client.offline.verify_bundle`."""
+        params: dict[str, str] = {}
+        if isinstance(credential, dict):
+            digest = compute_credential_hash(credential)
+            method = str((credential.get("proof") or {}).get("verificationMethod", ""))
+            params["member"] = parse_did(method.partition("#")[0])[1]
+        else:
+            digest = bytes.fromhex(credential) if isinstance(credential, str) else credential
+        path = f"/v1/credentials/{digest.hex()}/bundle"
+        answer: dict[str, Any] = self._request("GET", path, params=params)
+        if isinstance(credential, dict):
+            answer["credential"] = credential
         return answer
 
     def status_list(self, org: str, purpose: str = "revocation") -> dict[str, Any]:

@@ -40,6 +40,7 @@ from govchain.state.overlay import StateReader
 from govchain.types import ChainParams
 
 __all__ = [
+    "accreditation_state_key",
     "DEFAULT_POLICY",
     "PARAMS_KEY",
     "PARAM_BOUNDS",
@@ -255,6 +256,11 @@ def put_policy(ctx: Context, name: str, policy: Policy) -> None:
 
 def _accreditation_key(org: str, credential_type: str) -> str:
     return f"accreditation/{org}/{credential_type}"
+
+
+def accreditation_state_key(org: str, credential_type: str) -> bytes:
+    """The full state key of an accreditation record (for state proofs)."""
+    return f"{NAME}/{_accreditation_key(org, credential_type)}".encode()
 
 
 def get_accreditation(ctx: ReadContext, org: str, credential_type: str) -> Accreditation | None:

@@ -66,6 +66,7 @@ __all__ = [
     "get_chain_id",
     "get_identity",
     "get_identity_by_key",
+    "identity_state_key",
     "get_org",
     "get_valid_keys",
     "is_active_sender",
@@ -158,6 +159,11 @@ def member_id(org: str, name: str) -> str:
 
 def _id_key(identity_id: str) -> str:
     return f"id/{identity_id}"
+
+
+def identity_state_key(identity_id: str) -> bytes:
+    """The full state key of an identity's record (for state proofs)."""
+    return f"{NAME}/{_id_key(identity_id)}".encode()
 
 
 def get_identity(ctx: ReadContext, identity_id: str) -> Identity | None:

@@ -1,0 +1,73 @@
+"""Offline verification against a real node: issue, fetch the bundle with the CLI, stop the
+node, verify the bundle with the CLI and only the network's genesis.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from govchain.client import add_signature
+from govchain.client.certs import issue_credential
+from govchain.contracts.governance import ProposeArgs, VoteArgs
+from govchain.contracts.governance_actions import Accredit
+from govchain.credentials.schema import DRAFT_2020_12
+from govchain.credentials.vc import compute_credential_id
+from govchain.crypto.signing import ED25519, get_scheme
+
+from .nodeproc import NodeProcess, run_cli
+
+TYPE = "BusinessLicence"
+SCHEMA = {
+    "$schema": DRAFT_2020_12,
+    "type": "object",
+    "required": ["id", "name"],
+    "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+}
+
+
+def test_issue_bundle_stop_the_node_verify_offline(node: NodeProcess, tmp_path: Path) -> None:
+    net = node.network
+    admin = net.key("tax")
+    client = node.client()
+    proposed = client.send(admin, "governance", "propose", ProposeArgs(Accredit("tax", TYPE)))
+    for org in ("market-regulation", "health-commission"):
+        client.send(net.key(org), "governance", "vote", VoteArgs(proposed.result["id"], True))
+    issuer = get_scheme(ED25519).generate()
+    enrol = {"org": "tax", "name": "issuer", "public_key": issuer.public_key, "roles": ["issuer"]}
+    assert client.wait(
+        client.submit(add_signature(client.build(admin, "identity", "enrol_member", enrol), issuer))
+    ).ok
+    issuer_client = node.client(key=issuer)
+    schema = {"credential_type": TYPE, "version": "1.0", "schema_json": json.dumps(SCHEMA)}
+    issuer_client.send(issuer, "certs", "register_schema", schema)
+    vc = issue_credential(
+        issuer_client,
+        issuer,
+        issuer_org="tax",
+        credential_type=TYPE,
+        schema_version="1.0",
+        subject={"id": "did:example:acme", "name": "Acme"},
+        valid_from="2024-01-01T00:00:00Z",
+        valid_until="2099-01-01T00:00:00Z",
+    )
+    vc_file, bundle_file = tmp_path / "vc.json", tmp_path / "bundle.json"
+    vc_file.write_text(json.dumps(vc), encoding="utf-8")
+    fetched = run_cli("cert", "bundle", str(vc_file), "--out", str(bundle_file), "--node", node.url)
+    assert fetched.returncode == 0, fetched.stderr + fetched.stdout
+    node.stop()
+    assert not node.running
+    genesis = str(net.dir / "genesis.json")
+    result = run_cli("cert", "verify-offline", str(bundle_file), "--genesis", genesis, "--json")
+    assert result.returncode == 0, result.stderr + result.stdout
+    answer = json.loads(result.stdout)
+    assert answer["valid"] and answer["credential_hash"] == compute_credential_id(vc)
+    assert {c["check"] for c in answer["checks"] if c["ok"]} >= {"header", "proofs", "signature"}
+    # a changed claim fails offline too, with its code
+    changed = {**vc, "credentialSubject": {"id": "did:example:acme", "name": "Evil"}}
+    changed_file = tmp_path / "changed.json"
+    changed_file.write_text(json.dumps(changed), encoding="utf-8")
+    args = ("--genesis", genesis, "--credential", str(changed_file), "--json")
+    refused = run_cli("cert", "verify-offline", str(bundle_file), *args)
+    assert refused.returncode == 1
+    codes = {c["code"] for c in json.loads(refused.stdout)["checks"] if c["ok"] is False}
+    assert "BUNDLE_ANCHOR_MISMATCH" in codes
