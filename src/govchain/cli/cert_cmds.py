@@ -15,6 +15,9 @@ accredited for the type); the organisation is the one recorded in the key file u
     govchain cert revoke vc.json --reason superseded --key officer.key
     govchain cert bundle vc.json --out bundle.json          (a hash gives a bundle without the VC)
     govchain cert verify-offline bundle.json --genesis genesis.json    no network; exit 1 if invalid
+
+The holder side (wallet, QR passes, SD-JWT presentations):
+:mod:`govchain.cli.cert_holder_cmds`.
 """
 
 from __future__ import annotations
@@ -441,3 +444,12 @@ def _status_command(action: str, help_text: str) -> None:
 _status_command("revoke", "Revoke a credential for good (an issuer, officer or admin of its org).")
 _status_command("suspend", "Suspend a credential until reinstated.")
 _status_command("reinstate", "Reinstate a suspended credential (never a revoked one).")
+
+
+def _register_holder_commands() -> None:
+    from govchain.cli.cert_holder_cmds import register_holder_commands
+
+    register_holder_commands(cert)
+
+
+_register_holder_commands()
