@@ -134,10 +134,18 @@ def test_qr_encode_then_verify(tmp_path: Path, issuer: tuple[KeyPair, Path]) -> 
     assert other.exit_code == 1 and "QR_WRONG_CHAIN" in other.output
 
 
+def _truncate_whole_base45_groups(text: str) -> str:
+    """Cut the Base45 body by whole 3-character groups, so it still decodes and the truncated
+    zlib stream is what fails (the pass's length varies with its issue time)."""
+    body = text[4:]
+    keep = (len(body) // 2) // 3 * 3
+    return text[:4] + body[:keep]
+
+
 @pytest.mark.parametrize(
     ("mutate", "reason"),
     [
-        (lambda t: t[: len(t) // 2], "QR_BAD_COMPRESSION"),
+        (_truncate_whole_base45_groups, "QR_BAD_COMPRESSION"),
         (lambda t: "HC2:" + t[4:], "QR_BAD_PREFIX"),
         (lambda t: t[:-1] + "a", "QR_BAD_BASE45"),
     ],
