@@ -56,7 +56,12 @@ from govchain.api.dto import (
     TxView,
 )
 from govchain.api.routes_certs import cert_routes
+from govchain.api.routes_console import console_routes
+from govchain.api.routes_finality import finality_routes
+from govchain.api.routes_health import health_routes
 from govchain.api.routes_identity import identity_routes
+from govchain.api.routes_services import service_routes
+from govchain.api.routes_sharing import sharing_routes
 from govchain.api.stream import StreamFilter, block_messages
 from govchain.api.views import block_header_view, proof_view, receipt_view, tx_json
 from govchain.contracts.notary import notary_state_key
@@ -422,6 +427,11 @@ def create_app(node: Node) -> Litestar:
             metrics,
             *identity_routes(node),
             *cert_routes(node),
+            *finality_routes(node),
+            *sharing_routes(node),
+            *service_routes(node),
+            *health_routes(node),
+            *console_routes(node),
         ],
         exception_handlers={Exception: _problem},
         middleware=[

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import importlib
 import json
 from pathlib import Path
 from typing import Any
@@ -469,25 +470,34 @@ def events(
             click.echo(json.dumps({"type": kind, **data}, ensure_ascii=False))
 
 
+# Command groups that live in their own modules, as "module:attribute".
+LATE_COMMANDS = (
+    "govchain.cli.identity_cmds:org",
+    "govchain.cli.identity_cmds:member",
+    "govchain.cli.identity_cmds:did",
+    "govchain.cli.key_cmds:key",
+    "govchain.cli.key_cmds:register",
+    "govchain.cli.gov_cmds:gov",
+    "govchain.cli.cert_cmds:cert",
+    "govchain.cli.network_cmds:network",
+    "govchain.cli.catalog_cmds:catalog",
+    "govchain.cli.share_cmds:share",
+    "govchain.cli.gateway_cmds:gateway",
+    "govchain.cli.audit_cmds:audit",
+    "govchain.cli.service_cmds:service",
+    "govchain.cli.report_cmds:report",
+    "govchain.cli.health_cmds:health",
+    "govchain.cli.bench:bench",
+    "govchain.cli.demo:demo",
+)
+
+
 def _register_late_commands() -> None:
-    from govchain.cli.bench import bench
-    from govchain.cli.cert_cmds import cert
-    from govchain.cli.demo import demo
-    from govchain.cli.identity_cmds import did, member, org
-    from govchain.cli.key_cmds import key, register
-
-    for group in (org, member, did, key, register, cert):
-        cli.add_command(group)
-
-    cli.add_command(bench)
-    cli.add_command(demo)
-    cli.add_command(_load_gov_group())
-
-
-def _load_gov_group() -> click.Group:
-    from govchain.cli.gov_cmds import gov
-
-    return gov
+    for ref in LATE_COMMANDS:
+        module_name, attr = ref.split(":")
+        command = getattr(importlib.import_module(module_name), attr)
+        assert isinstance(command, click.Command), ref
+        cli.add_command(command)
 
 
 _register_late_commands()

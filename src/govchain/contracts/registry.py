@@ -42,11 +42,24 @@ class ContractRegistry:
 
 def default_registry() -> ContractRegistry:
     """The system contracts every govchain network runs."""
+    from govchain.contracts.catalog import CatalogContract
     from govchain.contracts.certs import CertsContract
     from govchain.contracts.governance import GovernanceContract
+    from govchain.contracts.health import HealthContract
     from govchain.contracts.identity_contract import IdentityContract
     from govchain.contracts.notary import NotaryContract
+    from govchain.contracts.sharing import SharingContract
+    from govchain.contracts.workflow import WorkflowContract
 
     return ContractRegistry(
-        [IdentityContract(), GovernanceContract(), CertsContract(), NotaryContract()]
+        [
+            IdentityContract(),
+            GovernanceContract(),
+            CertsContract(),
+            NotaryContract(),
+            CatalogContract(),
+            SharingContract(),
+            WorkflowContract(),
+            HealthContract(),
+        ]
     )

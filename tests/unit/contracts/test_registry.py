@@ -103,7 +103,9 @@ def test_empty_registry() -> None:
 
 def test_default_registry() -> None:
     registry = default_registry()
-    assert [c.name for c in registry] == ["identity", "governance", "certs", "notary"]
+    assert [c.name for c in registry] == [
+        "identity", "governance", "certs", "notary", "catalog", "sharing", "workflow", "health",
+    ]
     assert set(registry.get("notary").methods) == {"anchor"}
     assert set(registry.get("notary").views) == {"get"}
     assert registry.get("notary").methods["anchor"].args_type is AnchorArgs

@@ -1,0 +1,12 @@
+"""`govchain share`: Data sharing: requests, consent, approvals, grants and fetching data."""
+
+from __future__ import annotations
+
+import click
+
+__all__ = ["share"]
+
+
+@click.group()
+def share() -> None:
+    """Data sharing: requests, consent, approvals, grants and fetching data."""
