@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 DEMO_DIR ?= demo-network
 
-.PHONY: demo test lint typecheck bench clean venv
+.PHONY: demo test deps lint typecheck bench clean venv
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -35,7 +35,10 @@ venv: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/govchain demo --dir $(DEMO_DIR)
 
-test: $(VENV)/.installed-dev
+deps:
+	scripts/install-deps
+
+test: $(VENV)/.installed-dev deps
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-dev
