@@ -4,6 +4,9 @@ for which purpose, until when, how many times).
 State (under ``sharing/``)::
 
     grant/<grant id>    Grant
+
+An :class:`AccessReceipt` is what both gateways sign for one data exchange under a grant; the
+owner's gateway anchors receipts in batches through the sharing contract.
 """
 
 from __future__ import annotations
@@ -13,8 +16,17 @@ from typing import Literal
 import msgspec
 
 from govchain.contracts.base import ReadContext
+from govchain.crypto.hashing import tagged_hash
+from govchain.encoding import encode
 
-__all__ = ["Grant", "get_grant", "grant_state_key", "get_grant_problem"]
+__all__ = [
+    "AccessReceipt",
+    "Grant",
+    "get_grant",
+    "get_grant_problem",
+    "grant_state_key",
+    "receipt_sign_bytes",
+]
 
 NAME = "sharing"
 
@@ -55,3 +67,29 @@ def get_grant_problem(grant: Grant, now_ms: int) -> str | None:
     if grant.uses >= grant.max_uses:
         return f"grant {grant.id} has been used {grant.uses} of {grant.max_uses} times"
     return None
+
+
+class AccessReceipt(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    grant_id: str
+    request_hash: bytes  # SHA-256 of the requester's signed request
+    response_hash: bytes  # SHA-256 of the encrypted response the owner's gateway sent
+    fields: list[str]  # the fields returned
+    time_ms: int  # when the owner's gateway answered
+    requester: str  # identity id of the requester
+    requester_key: bytes  # the key that signed the request (a member key of the requester)
+    requester_signature: bytes  # over receipt_sign_bytes(receipt)
+    owner_key: bytes  # the owner gateway's key (a member key of the owning organisation)
+    owner_signature: bytes  # over receipt_sign_bytes(receipt)
+
+
+def receipt_sign_bytes(receipt: AccessReceipt) -> bytes:
+    """What both gateways sign: everything in the receipt but the keys and signatures."""
+    body = [
+        receipt.grant_id,
+        receipt.request_hash,
+        receipt.response_hash,
+        receipt.fields,
+        receipt.time_ms,
+        receipt.requester,
+    ]
+    return tagged_hash(b"govchain/access-receipt/v1", encode(body))
