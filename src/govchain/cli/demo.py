@@ -1,45 +1,59 @@
-"""`govchain demo`: a single-node chain with a sample city, ready to use."""
+"""`govchain demo`: the demo city on a single-node chain — set up, exercised end to end,
+summarised, then left running for exploration."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 from pathlib import Path
 from typing import Any
 
 import click
 
-from govchain.cli.output import console, print_table
+from govchain.cli.output import console, print_kv
 
 __all__ = ["demo"]
 
-SAMPLES = (
-    ("market-regulation", "Business licence register, 2026 edition", b"business licences 2026"),
-    ("tax", "Tax registration of Ningbo Harbour Foods Ltd.", b"tax registration 913302"),
-    ("health-commission", "Vaccination campaign plan", b"vaccination plan"),
-    ("haishu-district", "Resumption-of-production checklist", b"resumption checklist v3"),
-)
+
+def _print_summary(summary: Any, url: str) -> None:
+    rows: dict[str, Any] = {
+        "organisations": summary.organisations,
+        "enterprises": summary.enterprises,
+        "citizens": summary.citizens,
+        "transactions": summary.transactions,
+        "height": summary.height,
+        "documents notarised": summary.documents_notarised,
+        "services completed": sum(summary.services_completed.values()),
+        "credentials issued": summary.credentials_issued,
+        "data shared (requests)": summary.data_shared,
+    }
+    if summary.paperwork:
+        rows["paperwork reduction"] = f"{summary.paperwork.get('reduction_percent', 0)} %"
+    rows["ready in"] = f"{summary.seconds:.1f} s"
+    print_kv(f"The demo city is running on {url}", list(rows.items()))
 
 
-def _send_samples(network_dir: Path, url: str) -> list[tuple[str, str, str, int | None]]:
-    from govchain.client import Client
-    from govchain.node.config import load_key
+def _print_tour(chain_id: str, url: str, d: Path) -> None:
+    console.print(
+        f"""
+[bold green]govchain is running[/] — chain [bold]{chain_id}[/], API and console on {url}
 
-    rows: list[tuple[str, str, str, int | None]] = []
-    for org, title, content in SAMPLES:
-        key = load_key(network_dir / "orgs" / org / "admin.key")
-        with Client(url, key=key) as client:  # signs the reads of its receipts
-            doc_hash = hashlib.sha256(content).digest()
-            try:
-                client.notary(doc_hash)
-                rows.append((org, title, doc_hash.hex(), None))  # already anchored earlier
-                continue
-            except Exception:
-                pass
-            outcome = client.notarize(key, content, title=title, owner_org=org)
-            rows.append((org, title, doc_hash.hex(), outcome.height))
-    return rows
+Try (reads are signed with a member's key):
+  curl {url}/v1/status
+  open {url}/console                  (the web console)
+  open {url}/schema                   (the API, interactive)
+  .venv/bin/govchain status
+  .venv/bin/govchain org list
+  .venv/bin/govchain block show latest --full --dir {d} --org tax
+  .venv/bin/govchain events --from-height 0 --dir {d} --org tax    (follow blocks)
+  .venv/bin/govchain notarize README.md --dir {d} --org tax
+  .venv/bin/govchain gov accreditations --dir {d} --org tax
+  .venv/bin/govchain did resolve tax --dir {d} --org tax
+  .venv/bin/govchain verify --dir {d}        (after Ctrl-C)
+
+Ctrl-C stops the node; `make demo` again resumes from the last block.""",
+        soft_wrap=True,
+    )
 
 
 @click.command()
@@ -49,50 +63,33 @@ def _send_samples(network_dir: Path, url: str) -> list[tuple[str, str, str, int 
     default="demo-network",
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
+    help="Where the demo city's network lives (created on the first run).",
 )
-@click.option("--port", default=8700, show_default=True)
-def demo(network_dir: Path, port: int) -> None:
-    """Create (once) a sample city network, run its node, anchor sample documents, and keep
-    running until Ctrl-C."""
+@click.option("--port", default=8700, show_default=True, help="The node's API port.")
+@click.option("--exit", "exit_after", is_flag=True, help="Stop after the summary (for scripts).")
+def demo(network_dir: Path, port: int, exit_after: bool) -> None:
+    """Create (once) the demo city — departments, districts, a bank, enterprises and citizens —
+    on a single-node chain, run every part of the platform end to end, print a summary, and
+    keep the node running until Ctrl-C."""
+    from govchain.democity import DEMO_CITY
+    from govchain.democity.run import run_city
     from govchain.node import init_network
     from govchain.node.serve import serve_node
 
     if not (network_dir / "genesis.json").exists():
-        init_network(network_dir, chain_id="govchain-demo", port=port)
-        console.print(f"created a sample city network in [bold]{network_dir}[/]")
+        init_network(network_dir, chain_id="govchain-demo", orgs=DEMO_CITY, port=port)
+        console.print(f"created the demo city's network in [bold]{network_dir}[/]")
     url = f"http://127.0.0.1:{port}"
 
     async def ready(node: Any) -> None:
-        rows = await asyncio.to_thread(_send_samples, network_dir, url)
-        print_table(
-            "Sample documents notarised",
-            ["organisation", "title", "sha256", "height"],
-            [(o, t, h[:16] + "…", "earlier" if ht is None else ht) for o, t, h, ht in rows],
-        )
-        d = network_dir
-        console.print(
-            f"""
-[bold green]govchain is running[/] — chain [bold]{node.genesis.chain_id}[/], API on {url}
-
-Try (blocks, state and events are read with a member's key):
-  curl {url}/v1/status
-  open {url}/schema                   (the API, interactive)
-  .venv/bin/govchain status
-  .venv/bin/govchain block show latest --full --dir {d} --org tax
-  .venv/bin/govchain events --from-height 0 --dir {d} --org tax    (follow blocks)
-  .venv/bin/govchain notarize README.md --dir {d} --org tax
-  .venv/bin/govchain notary show README.md
-  .venv/bin/govchain org list
-  .venv/bin/govchain did resolve tax --dir {d} --org tax
-  .venv/bin/govchain member enrol tax clerk --role officer --member-key clerk.key \\
-      --dir {d} --org tax
-  .venv/bin/govchain gov propose set-params --max-block-txs 2000 --dir {d} --org tax
-  .venv/bin/govchain gov vote 1 --yes --dir {d} --org market-regulation
-  .venv/bin/govchain verify --dir {d}        (after Ctrl-C)
-
-Ctrl-C stops the node; `make demo` again resumes from the last block.""",
-            soft_wrap=True,
-        )
+        with console.status("setting the city up") as status:
+            summary = await asyncio.to_thread(
+                run_city, url, network_dir, step=lambda s: status.update(s)
+            )
+        _print_summary(summary, url)
+        _print_tour(node.genesis.chain_id, url, network_dir)
+        if exit_after:
+            raise KeyboardInterrupt
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve_node(network_dir, host="127.0.0.1", port=port, on_ready=ready))
