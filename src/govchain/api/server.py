@@ -56,7 +56,7 @@ from govchain.api.dto import (
     TxView,
 )
 from govchain.api.routes_certs import cert_routes
-from govchain.api.routes_console import console_routes
+from govchain.api.routes_console import console_routes, console_template_config
 from govchain.api.routes_finality import finality_routes
 from govchain.api.routes_health import health_routes
 from govchain.api.routes_identity import identity_routes
@@ -455,6 +455,7 @@ def create_app(node: Node) -> Litestar:
             "transactions and state with proofs, follow the chain.",
         ),
         request_max_body_size=MAX_BODY,
+        template_config=console_template_config(),
         debug=False,
         logging_config=None,
     )
