@@ -1,6 +1,8 @@
 """The web console in a real browser: a node process on a free port, headless Chromium driven by
 Selenium. A credential is issued on the chain first (accreditation by governance votes, an issuer
-member, a schema), so that verifying shows real checks."""
+member, a schema), so that verifying shows real checks. The node opens its ledger pages to
+everyone (``console_ledger = "public"``); the unit tests cover the default, where they are
+closed."""
 
 from __future__ import annotations
 
@@ -125,7 +127,9 @@ def _issue(node: NodeProcess) -> Issued:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     base = tmp_path_factory.mktemp("console")
-    node = NodeProcess(init_network(base / "net"), base / "node.log")
+    network = init_network(base / "net")
+    network.edit_node_config(console_ledger="public")  # the default leaves blocks to members
+    node = NodeProcess(network, base / "node.log")
     try:
         node.start()
         yield World(node, _issue(node))

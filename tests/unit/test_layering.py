@@ -58,6 +58,9 @@ RULES = (
     ),
     Rule(("app",), ("node", "api", "client", "cli")),
     Rule(("api",), ("cli",)),
+    # the web console is part of the API layer: its page models read the Application; what it
+    # needs of the node (the Node type, finality) reaches it through api/routes_console.py
+    Rule(("console",), ("node", "cli", "client", "storage", "mempool", "consensus")),
     Rule(("client",), ("node", "api", "app", "storage", "cli")),
     Rule(("storage", "mempool", "consensus"), ("app", "node", "api", "client", "cli")),
 )

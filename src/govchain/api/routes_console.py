@@ -1,20 +1,25 @@
 """The web console: HTML pages over the node's own state, under ``/console``.
 
-    GET  /console                        overview: chain, node, finality, recent blocks
-    GET  /console/blocks?top=            blocks, newest first, 20 a page
-    GET  /console/blocks/{height}?first= a block: header, hashes, transactions (100 a page)
-    GET  /console/txs/{id}               a transaction's public metadata, receipt and events
-    GET  /console/orgs[/{org}]           organisations; one with its members' ids and roles
+    GET  /console                        overview: chain, node, finality, recent blocks*
+    GET  /console/blocks?top=            blocks, newest first, 20 a page*
+    GET  /console/blocks/{height}?first= a block: header, hashes, transactions (100 a page)*
+    GET  /console/txs/{id}               a transaction's public metadata, receipt and events*
+    GET  /console/orgs[/{org}]           organisations; one with its members' ids and roles*
     GET  /console/dids/{did}             an organisation's DID document
     GET  /console/credentials/{hash}     a credential's anchor and status
     GET  /console/verify, POST           verify a pasted credential (JSON) or QR pass (HC1:)
     GET  /console/notary?hash=           a notarised document by its SHA-256
     GET  /console/catalog, /services     the data catalogue; registered service definitions
     GET  /console/search?q=              redirects to what the query names
+    (* the ledger pages, or the ledger part of the page: see below)
 
-Every page is public and read only, and shows only what the public API routes show. Pages are
-rendered by Jinja2 with autoescaping, need no JavaScript (plain links and forms) and are served
-with a strict Content-Security-Policy: no scripts at all, styles from the node only.
+Every page is read only and needs no key. By default (``console_ledger = "off"`` in the node's
+config) the console shows only what the public API routes show: the ledger pages — blocks,
+transactions, organisations' members, member-only reads in the API — answer 403 with how to read
+them with a member's key, and the search does not look blocks or transactions up. With
+``console_ledger = "public"`` (a demo or public-information network) they are open to everyone.
+Pages are rendered by Jinja2 with autoescaping, need no JavaScript (plain links and forms) and are
+served with a strict Content-Security-Policy: no scripts at all, styles from the node only.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -66,6 +72,15 @@ SUGGESTIONS = (
     "an organisation id, e.g. tax",
     "an organisation's DID, did:govchain:<chain id>:<organisation>",
 )
+PUBLIC_SUGGESTIONS = (  # when the ledger pages are closed
+    "a credential hash or document hash (64 hex digits)",
+    *SUGGESTIONS[2:],
+)
+MEMBER_READ = "--dir DIR --org ORG"  # a member's key: an organisation's admin key in DIR
+CLOSED_SEARCH_HINT = (
+    "Blocks and transactions are not searched here: they are for members of organisations "
+    f"(govchain block show HEIGHT {MEMBER_READ}, govchain tx show ID {MEMBER_READ})."
+)
 
 
 @dataclass
@@ -85,23 +100,29 @@ def _phrase(status: int) -> str:
         return "Error"
 
 
-def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def _error_page(ledger: bool) -> Callable[[Request[Any, Any, Any], Exception], Response[Any]]:
     """Errors on console pages are pages too: what went wrong and what to try."""
-    if isinstance(exc, GovchainError):
-        status, title, detail, hint = exc.status, exc.title, exc.message, exc.hint
-    elif isinstance(exc, HTTPException):
-        status, title, detail, hint = exc.status_code, _phrase(exc.status_code), str(exc.detail), ""
-    else:
-        log.exception("console page %s failed", request.url.path)
-        status, title, detail, hint = 500, "Internal error", "the page could not be built", ""
-    context = {"status": status, "title": title, "detail": detail, "hint": hint}
-    return Template(
-        "error.html",
-        context={**context, "suggestions": SUGGESTIONS},
-        status_code=status,
-        headers=SECURITY_HEADERS,
-        media_type=HTML,
-    )
+
+    def render(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        if isinstance(exc, GovchainError):
+            status, title, detail, hint = exc.status, exc.title, exc.message, exc.hint
+        elif isinstance(exc, HTTPException):
+            status, title = exc.status_code, _phrase(exc.status_code)
+            detail, hint = str(exc.detail), ""
+        else:
+            log.exception("console page %s failed", request.url.path)
+            status, title, detail, hint = 500, "Internal error", "the page could not be built", ""
+        context = {"status": status, "title": title, "detail": detail, "hint": hint}
+        suggestions = SUGGESTIONS if ledger else PUBLIC_SUGGESTIONS
+        return Template(
+            "error.html",
+            context={**context, "suggestions": suggestions, "ledger": ledger},
+            status_code=status,
+            headers=SECURITY_HEADERS,
+            media_type=HTML,
+        )
+
+    return render
 
 
 def _hex32(value: str, what: str) -> bytes:
@@ -114,23 +135,41 @@ def _hex32(value: str, what: str) -> bytes:
     return raw
 
 
-def _page(name: str, **context: Any) -> Template:
-    return Template(name, context=context, media_type=HTML)
+@dataclass(frozen=True, slots=True)
+class _Pages:
+    """Renders pages; ``ledger`` tells them whether the ledger pages are open to everyone."""
+
+    ledger: bool
+
+    def render(self, name: str, **context: Any) -> Template:
+        return Template(name, context={**context, "ledger": self.ledger}, media_type=HTML)
+
+    def members_only(self, what: str, command: str, sdk: str) -> Template:
+        """The 403 page of a ledger page while the ledger pages are closed: for whom it is, how
+        to read the same with a member's key, and how an operator opens the pages."""
+        context = {"what": what, "command": f"{command} {MEMBER_READ}", "sdk": sdk}
+        return Template(
+            "members_only.html",
+            context={**context, "ledger": self.ledger, "nav": ""},
+            status_code=403,
+            media_type=HTML,
+        )
 
 
 def console_routes(node: Node) -> list[Any]:
     """The console's pages, as one router mounted at ``/console``."""
+    pages = _Pages(node.config.console_ledger == "public")
     handlers = [
-        *_chain_pages(node),
-        *_directory_pages(node),
-        *_credential_pages(node),
-        *_service_pages(node),
-        *_utility_pages(node),
+        *_chain_pages(node, pages),
+        *_directory_pages(node, pages),
+        *_credential_pages(node, pages),
+        *_service_pages(node, pages),
+        *_utility_pages(node, pages),
     ]
     router = Router(
         path="/console",
         route_handlers=handlers,
-        exception_handlers={Exception: _error_page},
+        exception_handlers={Exception: _error_page(pages.ledger)},
         response_headers=[ResponseHeader(name=k, value=v) for k, v in SECURITY_HEADERS.items()],
         include_in_schema=False,
     )
@@ -142,9 +181,9 @@ def _node_status(node: Node) -> chain.NodeStatus:
     return chain.NodeStatus(node.config.node_id, govchain.__version__, len(node.mempool), uptime)
 
 
-def _chain_pages(node: Node) -> list[Any]:
+def _chain_pages(node: Node, pages: _Pages) -> list[Any]:
     app_ = node.app
-    counter = chain.TxCounter()
+    counter = chain.TxCounter() if pages.ledger else None
 
     @get("/", opt=PUBLIC)
     async def overview() -> Template:
@@ -152,43 +191,76 @@ def _chain_pages(node: Node) -> list[Any]:
         page = await asyncio.to_thread(
             chain.get_overview, app_, counter, _node_status(node), finality
         )
-        return _page("overview.html", nav="overview", s=page)
+        return pages.render("overview.html", nav="overview", s=page)
+
+    ledger = _ledger_pages(node, pages) if pages.ledger else _closed_ledger_pages(pages)
+    return [overview, *ledger]
+
+
+def _ledger_pages(node: Node, pages: _Pages) -> list[Any]:
+    app_ = node.app
 
     @get("/blocks", opt=PUBLIC)
     async def blocks(top: FromQuery[int | None] = None) -> Template:
         page = await asyncio.to_thread(chain.get_block_page, app_, top)
-        return _page("blocks.html", nav="blocks", page=page)
+        return pages.render("blocks.html", nav="blocks", page=page)
 
     @get("/blocks/{height:int}", opt=PUBLIC)
     async def block(height: FromPath[int], first: FromQuery[int] = 0) -> Template:
         detail = await asyncio.to_thread(chain.get_block_detail, app_, height, first)
-        return _page("block.html", nav="blocks", b=detail)
+        return pages.render("block.html", nav="blocks", b=detail)
 
     @get("/txs/{tx_id:str}", opt=PUBLIC)
     async def tx(tx_id: FromPath[str]) -> Template:
         detail = await asyncio.to_thread(chain.get_tx_detail, app_, _hex32(tx_id, "tx id"))
-        return _page("tx.html", nav="blocks", t=detail)
+        return pages.render("tx.html", nav="blocks", t=detail)
 
-    return [overview, blocks, block, tx]
+    return [blocks, block, tx]
 
 
-def _directory_pages(node: Node) -> list[Any]:
+def _closed_ledger_pages(pages: _Pages) -> list[Any]:
+    """The ledger pages while they are closed: each answers the members-only page, before any
+    lookup, so that it tells nothing of what exists."""
+
+    @get("/blocks", opt=PUBLIC, sync_to_thread=False)
+    def blocks() -> Template:
+        return pages.members_only("blocks", "govchain block show latest", 'block("latest")')
+
+    @get("/blocks/{height:int}", opt=PUBLIC, sync_to_thread=False)
+    def block(height: FromPath[int]) -> Template:
+        return pages.members_only(
+            f"block {height}", f"govchain block show {height}", f"block({height})"
+        )
+
+    @get("/txs/{tx_id:str}", opt=PUBLIC, sync_to_thread=False)
+    def tx(tx_id: FromPath[str]) -> Template:
+        tid = _hex32(tx_id, "tx id").hex()
+        return pages.members_only(
+            f"transaction {tid[:16]}…", f"govchain tx show {tid}", f'tx("{tid}")'
+        )
+
+    return [blocks, block, tx]
+
+
+def _directory_pages(node: Node, pages: _Pages) -> list[Any]:
     app_ = node.app
 
     @get("/orgs", opt=PUBLIC)
     async def orgs() -> Template:
         rows = await asyncio.to_thread(directory.list_orgs, app_)
-        return _page("orgs.html", nav="orgs", orgs=rows)
+        return pages.render("orgs.html", nav="orgs", orgs=rows)
 
     @get("/orgs/{org_id:str}", opt=PUBLIC)
     async def org(org_id: FromPath[str]) -> Template:
-        detail = await asyncio.to_thread(directory.get_org_detail, app_, org_id)
-        return _page("org.html", nav="orgs", o=detail)
+        detail = await asyncio.to_thread(
+            directory.get_org_detail, app_, org_id, with_members=pages.ledger
+        )
+        return pages.render("org.html", nav="orgs", o=detail, member_read=MEMBER_READ)
 
     @get("/dids/{did:str}", opt=PUBLIC)
     async def did(did: FromPath[str]) -> Template:
         page = await asyncio.to_thread(directory.get_did_page, app_, did)
-        return _page("did.html", nav="orgs", d=page)
+        return pages.render("did.html", nav="orgs", d=page)
 
     @get("/notary", opt=PUBLIC)
     async def notary(doc_hash: Annotated[str, QueryParameter(name="hash")] = "") -> Template:
@@ -197,12 +269,12 @@ def _directory_pages(node: Node) -> list[Any]:
             record = await asyncio.to_thread(
                 directory.get_notary_record, app_, _hex32(doc_hash, "the document hash")
             )
-        return _page("notary.html", nav="notary", query=doc_hash, record=record)
+        return pages.render("notary.html", nav="notary", query=doc_hash, record=record)
 
     return [orgs, org, did, notary]
 
 
-def _credential_pages(node: Node) -> list[Any]:
+def _credential_pages(node: Node, pages: _Pages) -> list[Any]:
     app_ = node.app
 
     @get("/credentials/{credential_hash:str}", opt=PUBLIC)
@@ -214,11 +286,11 @@ def _credential_pages(node: Node) -> list[Any]:
                 f"no credential anchored with hash {digest.hex()}",
                 hint="To check a credential itself, paste it on the verify page.",
             )
-        return _page("credential.html", nav="verify", c=record)
+        return pages.render("credential.html", nav="verify", c=record)
 
     @get("/verify", opt=PUBLIC)
     async def verify_form() -> Template:
-        return _page("verify.html", nav="verify", text="", verdict=None)
+        return pages.render("verify.html", nav="verify", text="", verdict=None)
 
     @post("/verify", opt=PUBLIC, status_code=200, request_max_body_size=MAX_FORM_BYTES)
     async def verify(
@@ -226,37 +298,41 @@ def _credential_pages(node: Node) -> list[Any]:
     ) -> Template:
         now_ms = int(time.time() * 1000)
         verdict = await asyncio.to_thread(verify_text, app_, data.text, now_ms)
-        return _page("verify.html", nav="verify", text=data.text, verdict=verdict)
+        return pages.render("verify.html", nav="verify", text=data.text, verdict=verdict)
 
     return [credential, verify_form, verify]
 
 
-def _service_pages(node: Node) -> list[Any]:
+def _service_pages(node: Node, pages: _Pages) -> list[Any]:
     app_ = node.app
 
     @get("/catalog", opt=PUBLIC)
     async def catalog(q: FromQuery[str] = "") -> Template:
         table = await asyncio.to_thread(extensions.get_catalog, app_, q.strip())
-        return _page("catalog.html", nav="catalog", table=table, query=q)
+        return pages.render("catalog.html", nav="catalog", table=table, query=q)
 
     @get("/services", opt=PUBLIC)
     async def services() -> Template:
         rows = await asyncio.to_thread(extensions.list_services, app_)
-        return _page("services.html", nav="services", services=rows)
+        return pages.render("services.html", nav="services", services=rows)
 
     return [catalog, services]
 
 
-def _utility_pages(node: Node) -> list[Any]:
+def _utility_pages(node: Node, pages: _Pages) -> list[Any]:
     app_ = node.app
 
     @get("/search", opt=PUBLIC)
     async def search(q: FromQuery[str] = "") -> Redirect:
-        target = await asyncio.to_thread(find_page, app_, q) if q.strip() else None
+        query = q.strip()
+        target = (
+            await asyncio.to_thread(find_page, app_, query, ledger=pages.ledger) if query else None
+        )
         if target is None:
+            hint = "Check the value; the search finds the things listed below."
             raise NotFound(
-                f"nothing on this chain matches {q.strip()[:100]!r}" if q.strip() else "no query",
-                hint="Check the value; the search finds the things listed below.",
+                f"nothing on this chain matches {query[:100]!r}" if query else "no query",
+                hint=hint if pages.ledger else f"{hint} {CLOSED_SEARCH_HINT}",
             )
         return Redirect(target, status_code=303)
 

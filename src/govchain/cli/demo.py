@@ -40,7 +40,7 @@ def _print_tour(chain_id: str, url: str, d: Path) -> None:
 
 Try (reads are signed with a member's key):
   curl {url}/v1/status
-  open {url}/console                  (the web console)
+  open {url}/console                  (the web console; this demo opens its blocks to all)
   open {url}/schema                   (the API, interactive)
   .venv/bin/govchain status
   .venv/bin/govchain org list
@@ -71,13 +71,20 @@ def demo(network_dir: Path, port: int, exit_after: bool) -> None:
     """Create (once) the demo city — departments, districts, a bank, enterprises and citizens —
     on a single-node chain, run every part of the platform end to end, print a summary, and
     keep the node running until Ctrl-C."""
+    import msgspec
+
     from govchain.democity import DEMO_CITY
     from govchain.democity.run import run_city
     from govchain.node import init_network
+    from govchain.node.config import load_node_config, save_node_config
     from govchain.node.serve import serve_node
 
     if not (network_dir / "genesis.json").exists():
-        init_network(network_dir, chain_id="govchain-demo", orgs=DEMO_CITY, port=port)
+        genesis = init_network(network_dir, chain_id="govchain-demo", orgs=DEMO_CITY, port=port)
+        # the demo is for exploration: its console shows blocks and transactions to everyone
+        for n in genesis.nodes:
+            cfg = load_node_config(network_dir, n.id)
+            save_node_config(network_dir, msgspec.structs.replace(cfg, console_ledger="public"))
         console.print(f"created the demo city's network in [bold]{network_dir}[/]")
     url = f"http://127.0.0.1:{port}"
 

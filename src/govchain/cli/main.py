@@ -97,18 +97,35 @@ def node() -> None:
 
 @node.command("start")
 @dir_option()
-@click.option("--node-id", default="node0", show_default=True)
+@click.option(
+    "--node",
+    "--node-id",
+    "node_id",
+    default="node0",
+    show_default=True,
+    help="Which node of the network directory to run (nodes/<ID>/); in a multi-node network "
+    "each organisation runs its own, e.g. --node node2.",
+)
 @click.option("--host", default=None, help="Override the configured host.")
 @click.option("--port", default=None, type=int, help="Override the configured port.")
 def node_start(network_dir: Path, node_id: str, host: str | None, port: int | None) -> None:
-    """Run a node and its HTTP API until Ctrl-C; it resumes from its last committed block."""
+    """Run a node and its HTTP API until Ctrl-C; it resumes from its last committed block.
+
+    When the node's config.json names an etcd cluster ("etcd": {"endpoints": [...]}) the node
+    runs as one peer of a multi-node network: it orders on etcd and attests every block.
+
+    \b
+    Examples:
+      govchain node start --dir city
+      govchain node start --dir city --node node2      one organisation's peer
+    """
     from govchain.node.serve import serve_node
 
     async def ready(n: Any) -> None:
         meta = n.app.info()
         console.print(
             f"[green]node {node_id}[/] of chain [bold]{n.genesis.chain_id}[/] at "
-            f"height {meta.height}, API on http://{host or n.config.host}:"
+            f"height {meta.height}, API on {n.config.scheme}://{host or n.config.host}:"
             f"{port or n.config.port}  (Ctrl-C stops)"
         )
 
@@ -498,6 +515,9 @@ def _register_late_commands() -> None:
         command = getattr(importlib.import_module(module_name), attr)
         assert isinstance(command, click.Command), ref
         cli.add_command(command)
+    from govchain.cli.finality_cmds import block_finality
+
+    block.add_command(block_finality)
 
 
 _register_late_commands()

@@ -5,6 +5,7 @@ from govchain.client.sdk import Client, TxOutcome
 from govchain.client.tx import add_signature, build_tx, coerce_args, tx_id_of
 from govchain.client.verify import (
     TrustAnchor,
+    verify_finality_certificate,
     verify_header,
     verify_state_answer,
     verify_tx_answer,
@@ -20,6 +21,7 @@ __all__ = [
     "coerce_args",
     "sign_request",
     "tx_id_of",
+    "verify_finality_certificate",
     "verify_header",
     "verify_state_answer",
     "verify_tx_answer",

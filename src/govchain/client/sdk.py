@@ -27,6 +27,8 @@ from govchain.client.auth import RequestSigner
 from govchain.client.tx import build_tx, coerce_args
 from govchain.client.verify import (
     TrustAnchor,
+    get_answer_certificate,
+    verify_finality_certificate,
     verify_header,
     verify_state_answer,
     verify_tx_answer,
@@ -44,6 +46,7 @@ from govchain.errors import (
     RootMismatch,
     error_class_for_code,
 )
+from govchain.types.finality import FinalityCertificate, FinalityMismatch
 
 __all__ = ["Client", "TxOutcome"]
 
@@ -391,6 +394,33 @@ class Client:
         """An organisation's unsigned status list credential with the state root it reflects."""
         path = f"/v1/credentials/status-lists/{org}/{purpose}"
         return cast("dict[str, Any]", self._request("GET", path))
+
+    # --- finality --------------------------------------------------------------------------
+
+    def get_finality(self, height: int) -> FinalityCertificate:
+        """Block ``height``'s finality certificate, decoded from its raw bytes and, when the
+        trust anchor names the founding peers (``TrustAnchor.from_genesis``), verified against
+        them. Raises :class:`~govchain.types.finality.CertificateNotFound` while the block is
+        not finalized."""
+        answer: dict[str, Any] = self._request("GET", f"/v1/blocks/{height}/finality")
+        return self._check_finality(answer, height)
+
+    def get_finality_status(self) -> dict[str, Any]:
+        """The node's finalized height, its latest certificate (verified like
+        :meth:`get_finality`) and the divergence it reports, if any."""
+        answer: dict[str, Any] = self._request("GET", "/v1/finality")
+        if answer["latest"] is not None:
+            self._check_finality(answer["latest"], answer["finalized_height"])
+        return answer
+
+    def _check_finality(self, answer: dict[str, Any], height: int) -> FinalityCertificate:
+        if self.trust is not None and self.trust.peers:
+            cert = verify_finality_certificate(answer, self.trust)
+        else:
+            cert = get_answer_certificate(answer)
+        if cert.height != height:
+            raise FinalityMismatch(f"the node answered with the certificate of block {cert.height}")
+        return cert
 
 
 def _check_cert_proofs(

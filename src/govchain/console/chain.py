@@ -139,9 +139,9 @@ class Overview:
     block_hash: str
     state_root: str
     genesis_hash: str
-    txs: int  # transactions committed
+    txs: int | None  # transactions committed (None: the ledger pages are closed)
     orgs: int
-    recent: list[BlockSummary]
+    recent: list[BlockSummary]  # empty when the ledger pages are closed
     node: NodeStatus
     finality: FinalityStatus | None
 
@@ -184,6 +184,14 @@ def _summary(header: BlockHeader) -> BlockSummary:
     )
 
 
+def _read_header(app: Application, height: int) -> BlockHeader:
+    """A block's header, without decoding its transactions."""
+    found = list(app.store.iter_blocks(height, height))
+    if not found:
+        raise NotFound(f"no block at height {height}")
+    return _decode_head(found[0][1]).header
+
+
 def get_block_page(app: Application, top: int | None, size: int = BLOCKS_PER_PAGE) -> BlockPage:
     """Blocks from ``top`` (default the latest) down, newest first."""
     latest = app.info().height
@@ -199,18 +207,24 @@ def get_block_page(app: Application, top: int | None, size: int = BLOCKS_PER_PAG
 
 
 def get_overview(
-    app: Application, counter: TxCounter, node: NodeStatus, finality: FinalityStatus | None
+    app: Application,
+    counter: TxCounter | None,
+    node: NodeStatus,
+    finality: FinalityStatus | None,
 ) -> Overview:
+    """The chain at a glance. Without a ``counter`` (the ledger pages are closed) it holds only
+    what ``GET /v1/status``, ``/v1/orgs`` and ``/v1/finality`` answer anyone: no transaction
+    total and no recent blocks, which are read from block headers (member-only reads)."""
     meta = app.info()
-    recent = get_block_page(app, meta.height, RECENT_BLOCKS).blocks
+    recent = [] if counter is None else get_block_page(app, meta.height, RECENT_BLOCKS).blocks
     return Overview(
         app.chain_id,
         meta.height,
-        recent[0].time_ms,
+        _read_header(app, meta.height).time_ms,
         meta.block_hash.hex(),
         meta.state_root.hex(),
         app.genesis_hash.hex(),
-        counter.get_total(app),
+        None if counter is None else counter.get_total(app),
         len(app.query("identity", "orgs", {})),
         recent,
         node,

@@ -25,6 +25,7 @@ __all__ = [
     "get_did_page",
     "get_notary_record",
     "get_org_detail",
+    "list_members",
     "list_orgs",
 ]
 
@@ -57,7 +58,7 @@ class OrgDetail:
     updated_height: int
     keys: int
     services: list[tuple[str, str, str]]  # id, type, endpoint
-    members: list[MemberRow]
+    members: list[MemberRow] | None  # None: not shown (a member-only read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,16 +94,23 @@ def list_orgs(app: Application) -> list[OrgRow]:
     return sorted((_org_row(app.chain_id, o) for o in orgs), key=lambda r: r.id)
 
 
-def get_org_detail(app: Application, org_id: str) -> OrgDetail:
-    org: Identity = app.query("identity", "org", {"id": org_id})
+def list_members(app: Application, org_id: str) -> list[MemberRow]:
+    """An organisation's members' and nodes' ids, roles and status — what the member-only
+    ``GET /v1/orgs/{org}/members`` answers."""
     members: list[Identity] = app.query("identity", "members", {"id": org_id})
+    return [MemberRow(m.id, m.kind, list(m.roles), m.status) for m in members]
+
+
+def get_org_detail(app: Application, org_id: str, *, with_members: bool) -> OrgDetail:
+    """An organisation's public record (``GET /v1/orgs/{org}``), with its members when asked."""
+    org: Identity = app.query("identity", "org", {"id": org_id})
     return OrgDetail(
         _org_row(app.chain_id, org),
         org.created_height,
         org.updated_height,
         len(org.keys),
         [(s.id, s.type, s.endpoint) for s in org.services],
-        [MemberRow(m.id, m.kind, list(m.roles), m.status) for m in members],
+        list_members(app, org_id) if with_members else None,
     )
 
 

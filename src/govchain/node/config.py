@@ -5,8 +5,10 @@ A network directory (``govchain init``) holds::
     genesis.json                 chain id, founding organisations, nodes, parameters
     orgs/<org>/admin.key         each organisation's admin key (mode 0600)
     nodes/<node>/node.key        the node's block-signing key (mode 0600)
-    nodes/<node>/config.json     host, port, storage and mempool settings
+    nodes/<node>/config.json     host, port, storage and mempool settings; for a multi-node
+                                 network also the etcd cluster, TLS and the other peers' URLs
     nodes/<node>/data/           the node's ledger (created on first start)
+    etcd/cluster.json            (``govchain network up``) the local etcd members
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 
@@ -22,6 +25,8 @@ from govchain.errors import ConfigError
 from govchain.types import Genesis
 
 __all__ = [
+    "ApiTls",
+    "EtcdSettings",
     "KeyFile",
     "NodeConfig",
     "load_genesis",
@@ -42,6 +47,31 @@ class KeyFile(msgspec.Struct, forbid_unknown_fields=True):
     role: str = ""
 
 
+class EtcdSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """The etcd cluster that orders a multi-node network's blocks. With TLS, ``ca_file``
+    verifies the members' certificates; ``cert_file``/``key_file`` authenticate this peer when
+    the cluster demands client certificates (``--client-cert-auth``). Relative paths are
+    relative to the node directory."""
+
+    endpoints: list[str]  # client URLs of the members, e.g. https://etcd1.city.example:2379
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    timeout_s: float = 5.0  # one request to one member
+    retain_blocks: int = 1000  # log entries kept in etcd below the finalized height
+    compact_every: int = 256  # finalized blocks between two compactions of the log
+
+
+class ApiTls(msgspec.Struct, forbid_unknown_fields=True):
+    """TLS for the node's HTTP API (uvicorn's ssl options); ``ca_file`` with
+    ``require_client_cert`` demands client certificates signed by that CA."""
+
+    cert_file: str
+    key_file: str
+    ca_file: str | None = None
+    require_client_cert: bool = False
+
+
 class NodeConfig(msgspec.Struct, forbid_unknown_fields=True):
     node_id: str
     host: str = "127.0.0.1"
@@ -54,6 +84,21 @@ class NodeConfig(msgspec.Struct, forbid_unknown_fields=True):
     # signed API requests: accepted clock skew either way, and nonces remembered per window
     auth_window_ms: int = 30_000
     auth_nonce_capacity: int = 200_000
+    # multi-node: order on etcd (None: the solo orderer), the other peers' API URLs (to catch
+    # up from their block stores), and TLS for this node's API
+    etcd: EtcdSettings | None = None
+    peers: list[str] = []
+    tls: ApiTls | None = None
+    # testing only: attest a wrong state root, to show that a faulty peer is detected and
+    # cannot make a finality certificate form
+    faulty_attestations: bool = False
+    # the web console's ledger pages (blocks, transactions, organisations' members): "off" leaves
+    # them to members, through the signed API; "public" opens them to everyone (a demo network)
+    console_ledger: Literal["off", "public"] = "off"
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls is not None else "http"
 
 
 def node_dir(network_dir: Path, node_id: str) -> Path:

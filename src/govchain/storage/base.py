@@ -2,8 +2,9 @@
 
 The ledger persists through one :class:`LedgerStore`: reads of blocks, receipts, the transaction
 index, versioned state values and sparse-Merkle nodes, and one atomic write, :meth:`commit`, that
-stores a whole block's outcome at once (compute first, persist second). Every backend passes the
-same conformance suite (``tests/unit/storage/conformance.py``).
+stores a whole block's outcome at once (compute first, persist second). Finality certificates
+arrive after their block and are saved on their own (:meth:`save_finality_certificate`). Every
+backend passes the same conformance suite (``tests/unit/storage/conformance.py``).
 
 Heights start at 0 for the genesis block. Values are opaque bytes: the store never decodes them.
 """
@@ -14,7 +15,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["ChainMeta", "CommitBatch", "LedgerStore", "TxLocation"]
+from govchain.errors import StorageError
+from govchain.types.finality import FinalityCertificate
+
+__all__ = ["ChainMeta", "CommitBatch", "LedgerStore", "TxLocation", "check_certificate_target"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,4 +82,35 @@ class LedgerStore(Protocol):
         """Atomically store a block and its outcome. ``batch.height`` must be the next height;
         otherwise raise :class:`govchain.errors.StorageError` and store nothing."""
 
+    # --- finality --------------------------------------------------------------------------
+    def save_finality_certificate(self, cert: FinalityCertificate) -> None:
+        """Store the finality certificate of a committed block (it may arrive any time after
+        the block commits). Idempotent: when the height already has a certificate, the first
+        one stays. Raise :class:`govchain.errors.StorageError` when no block is stored at
+        ``cert.height`` or its hash or state root differ from the certificate's. The store does
+        not check signatures: the caller verified the certificate."""
+
+    def get_finality_certificate(self, height: int) -> FinalityCertificate | None: ...
+    def get_finalized_height(self) -> int:
+        """The highest height with a stored certificate; -1 when there is none. Every block up
+        to it is final too: its hash is linked into the certified block's."""
+
     def close(self) -> None: ...
+
+
+def check_certificate_target(cert: FinalityCertificate, stored: tuple[bytes, bytes] | None) -> None:
+    """Raise :class:`StorageError` unless ``stored`` — the (block hash, state root) committed at
+    ``cert.height`` — is what the certificate is about (shared by the backends)."""
+    if stored is None:
+        raise StorageError(
+            f"cannot save the finality certificate of block {cert.height}: the block is not "
+            "committed",
+            height=cert.height,
+        )
+    if stored != (cert.block_hash, cert.state_root):
+        raise StorageError(
+            f"the finality certificate of block {cert.height} is for another block or state "
+            "root than the one committed",
+            height=cert.height,
+            hint="This peer diverged from the quorum: stop it and resynchronise from the others.",
+        )

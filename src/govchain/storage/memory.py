@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 from govchain.errors import StorageError
-from govchain.storage.base import ChainMeta, CommitBatch, TxLocation
+from govchain.storage.base import ChainMeta, CommitBatch, TxLocation, check_certificate_target
+from govchain.types.finality import FinalityCertificate
 
 __all__ = ["MemoryLedgerStore"]
 
@@ -50,6 +51,7 @@ class MemoryLedgerStore:
         self._state: dict[bytes, _Versions] = {}
         self._sorted_keys: list[bytes] = []
         self._nodes: dict[bytes, bytes] = {}
+        self._certificates: dict[int, FinalityCertificate] = {}
 
     def __enter__(self) -> MemoryLedgerStore:
         return self
@@ -203,6 +205,24 @@ class MemoryLedgerStore:
                     tx_id=tx_id.hex(),
                 )
             seen.add(tx_id)
+
+    # --- finality ----------------------------------------------------------------------------
+    def save_finality_certificate(self, cert: FinalityCertificate) -> None:
+        with self._lock:
+            block = self._get(cert.height)
+            stored = (block.block_hash, block.state_root) if block is not None else None
+            check_certificate_target(cert, stored)
+            self._certificates.setdefault(cert.height, cert)
+
+    def get_finality_certificate(self, height: int) -> FinalityCertificate | None:
+        with self._lock:
+            self._check_open()
+            return self._certificates.get(height)
+
+    def get_finalized_height(self) -> int:
+        with self._lock:
+            self._check_open()
+            return max(self._certificates, default=-1)
 
     def close(self) -> None:
         with self._lock:

@@ -27,13 +27,19 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
 
+from govchain.encoding import decode, encode
 from govchain.errors import StorageError
-from govchain.storage.base import ChainMeta, CommitBatch, TxLocation
+from govchain.storage.base import ChainMeta, CommitBatch, TxLocation, check_certificate_target
+from govchain.types.finality import FinalityCertificate
 
 __all__ = ["SCHEMA_VERSION", "SqliteLedgerStore"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
+_FINALITY_TABLE = (
+    "CREATE TABLE IF NOT EXISTS finality (height INTEGER PRIMARY KEY, block_hash BLOB NOT NULL,"
+    " data BLOB NOT NULL)"
+)
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS blocks (height INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE,"
@@ -45,7 +51,10 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS state (key BLOB NOT NULL, height INTEGER NOT NULL, value BLOB,"
     " PRIMARY KEY (key, height)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS nodes (hash BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID",
+    _FINALITY_TABLE,
 )
+# Upgrades of an existing database, by the version they start from; each statement is idempotent.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {1: (_FINALITY_TABLE,)}
 
 _WRITER_CACHE_KIB = 32_768  # SQLite page cache of the writer connection
 _READER_CACHE_KIB = 4_096  # page cache of each reader connection
@@ -218,7 +227,7 @@ class SqliteLedgerStore:
                 "INSERT OR IGNORE INTO meta (name, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
-            row = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+            row = self._migrate(conn)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -229,6 +238,21 @@ class SqliteLedgerStore:
                 f"{SCHEMA_VERSION}",
                 hint="Open it with a matching govchain version.",
             )
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> tuple[str]:
+        """Upgrade an older database in place (inside the caller's transaction); return the
+        schema version row after it."""
+        select = "SELECT value FROM meta WHERE name = 'schema_version'"
+        row: tuple[str] = conn.execute(select).fetchone()
+        while row[0].isdigit() and int(row[0]) in _MIGRATIONS:
+            for statement in _MIGRATIONS[int(row[0])]:
+                conn.execute(statement)
+            conn.execute(
+                "UPDATE meta SET value = ? WHERE name = 'schema_version'", (str(int(row[0]) + 1),)
+            )
+            row = conn.execute(select).fetchone()
+        return row
 
     @contextmanager
     def _reader(self) -> Iterator[sqlite3.Connection]:
@@ -464,6 +488,43 @@ class SqliteLedgerStore:
             "INSERT OR IGNORE INTO nodes (hash, data) VALUES (?, ?)",
             [(key, nodes[key]) for key in sorted(nodes)],
         )
+
+    # --- finality ----------------------------------------------------------------------------
+    def save_finality_certificate(self, cert: FinalityCertificate) -> None:
+        data = encode(cert)
+        with self._write_lock:
+            self._check_open()
+            conn = self._writer
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                row = conn.execute(
+                    "SELECT hash, state_root FROM blocks WHERE height = ?", (cert.height,)
+                ).fetchone()
+                check_certificate_target(cert, (row[0], row[1]) if row else None)
+                conn.execute(
+                    "INSERT OR IGNORE INTO finality (height, block_hash, data) VALUES (?, ?, ?)",
+                    (cert.height, cert.block_hash, data),
+                )
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                self._rollback(conn)
+                if isinstance(exc, sqlite3.Error):
+                    raise StorageError(
+                        f"cannot save the finality certificate of block {cert.height}: {exc}",
+                        height=cert.height,
+                    ) from exc
+                raise
+        self._checkpointer.notify()
+
+    def get_finality_certificate(self, height: int) -> FinalityCertificate | None:
+        with self._reader() as conn:
+            row = conn.execute("SELECT data FROM finality WHERE height = ?", (height,)).fetchone()
+        return decode(row[0], FinalityCertificate) if row else None
+
+    def get_finalized_height(self) -> int:
+        with self._reader() as conn:
+            row = conn.execute("SELECT MAX(height) FROM finality").fetchone()
+        return -1 if row[0] is None else int(row[0])
 
     def close(self) -> None:
         with self._write_lock:

@@ -1,24 +1,30 @@
 """The web console's pages through Litestar's test client, on a node over an in-memory store:
-what each page shows (and does not), escaping, the security headers, search and error pages."""
+what each page shows (and does not), escaping, the security headers, search and error pages —
+with the ledger pages open (``console_ledger = "public"``) and, by default, closed."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import msgspec
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from govchain.api import create_app
-from govchain.api.routes_console import CONTENT_SECURITY_POLICY
+from govchain.api.routes_console import CONTENT_SECURITY_POLICY, console_routes
 from govchain.client import build_tx
 from govchain.console import chain
 from govchain.execution import CheckedTx
 from govchain.node import init_network, load_key
+from govchain.node.config import NodeConfig, load_node_config
 from govchain.node.runtime import Node
 from govchain.storage import open_store
 
@@ -67,13 +73,26 @@ class Console:
         return self.http.get(path, params=params, follow_redirects=False)
 
 
+def _serve(network_dir: Path, config: NodeConfig | None = None) -> Iterator[Console]:
+    node = Node(network_dir, config=config, store=open_store("memory:"))
+    with TestClient(app=create_app(node)) as http:
+        yield Console(node, http, network_dir)
+    node.store.close()
+
+
 @pytest.fixture
 def console(tmp_path: Path) -> Iterator[Console]:
+    """A node whose console opens its ledger pages to everyone (``console_ledger = "public"``)."""
     init_network(tmp_path, chain_id=CHAIN_ID)
-    node = Node(tmp_path, store=open_store("memory:"))
-    with TestClient(app=create_app(node)) as http:
-        yield Console(node, http, tmp_path)
-    node.store.close()
+    config = load_node_config(tmp_path, "node0")
+    yield from _serve(tmp_path, msgspec.structs.replace(config, console_ledger="public"))
+
+
+@pytest.fixture
+def closed(tmp_path: Path) -> Iterator[Console]:
+    """A node with the default configuration, as ``govchain init`` writes it."""
+    init_network(tmp_path, chain_id=CHAIN_ID)
+    yield from _serve(tmp_path)
 
 
 def _text(html: str) -> str:
@@ -143,7 +162,7 @@ def test_organisations_are_listed_in_both_languages(console: Console) -> None:
     assert "Haishu District" in page.text and "海曙区" in page.text
     org = console.get("/console/orgs/tax")
     assert org.status_code == 200
-    assert "tax:admin" in org.text and "admin" in org.text
+    assert 'id="members"' in org.text and "tax:admin" in org.text
     assert f"did:govchain:{CHAIN_ID}:tax" in org.text
 
 
@@ -291,3 +310,103 @@ def test_an_oversized_form_is_refused_with_a_page(console: Console) -> None:
     response = console.http.post("/console/verify", data={"text": "x" * (300 * 1024)})
     assert response.status_code == 413
     assert "What to try" in response.text
+
+
+# --- the default: ledger pages closed --------------------------------------------------------
+
+LEDGER_HINT = "govchain block show latest --dir DIR --org ORG"
+OPEN_SETTING = '<code>"console_ledger": "public"</code>'
+
+
+def test_the_ledger_pages_are_closed_by_default(tmp_path: Path) -> None:
+    assert NodeConfig("node0").console_ledger == "off"
+    init_network(tmp_path, chain_id=CHAIN_ID)
+    path = tmp_path / "nodes" / "node0" / "config.json"
+    written = json.loads(path.read_text(encoding="utf-8"))
+    del written["console_ledger"]  # a config.json written before the setting existed
+    path.write_text(json.dumps(written), encoding="utf-8")
+    assert load_node_config(tmp_path, "node0").console_ledger == "off"
+
+
+def test_closed_ledger_pages_answer_403_with_how_to_read_them(closed: Console) -> None:
+    tx_id, _ = closed.notarise(SECRET_TITLE, b"lease")
+    pages = {
+        "/console/blocks": LEDGER_HINT,
+        "/console/blocks/1": "govchain block show 1 --dir DIR --org ORG",
+        "/console/blocks/99": "govchain block show 99",  # the same whether it exists or not
+        f"/console/txs/{tx_id}": f"govchain tx show {tx_id} --dir DIR --org ORG",
+        "/console/txs/" + "ab" * 32: "govchain tx show " + "ab" * 32,
+    }
+    for path, command in pages.items():
+        response = closed.get(path)
+        assert response.status_code == 403, path
+        assert response.headers["content-type"].startswith("text/html")
+        assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        assert "For members of organisations" in response.text
+        assert command in response.text, path
+        assert OPEN_SETTING in response.text
+        assert "notary" not in _text(response.text).split("Open to everyone")[0], path
+    assert closed.get("/console/txs/xyz").status_code == 400
+
+
+PUBLIC_PAGES = (
+    "/console",
+    "/console/orgs",
+    "/console/orgs/tax",
+    f"/console/dids/did:govchain:{CHAIN_ID}:tax",
+    "/console/verify",
+    "/console/notary",
+    "/console/catalog",
+    "/console/services",
+)
+
+
+def test_closed_console_serves_what_public_routes_serve(closed: Console) -> None:
+    tx_id, doc_hash = closed.notarise("doc", b"doc")
+    for path in PUBLIC_PAGES:
+        response = closed.get(path)
+        assert response.status_code == 200, path
+        assert "/console/blocks/" not in response.text, path  # no links to ledger pages
+        assert 'href="/console/blocks"' not in response.text.split("</header>")[0], path
+    status = closed.get("/v1/status").json()
+    overview = _text(closed.get("/console").text)
+    for field in ("chain_id", "height", "block_hash", "state_root", "genesis_hash", "node_id"):
+        assert str(status[field]) in overview, field
+    assert "Transactions committed" not in overview and "Recent blocks" not in overview
+    org = closed.get("/console/orgs/tax").text
+    assert "Tax Bureau" in org and "tax:admin" not in org  # members are a member-only read
+    assert "govchain member list tax --dir DIR --org ORG" in org
+    notary = closed.get("/console/notary", hash=doc_hash)
+    assert tx_id in notary.text and f"/console/txs/{tx_id}" not in notary.text
+    verdict = closed.http.post("/console/verify", data={"text": "{}"})
+    assert verdict.status_code == 200 and "Not valid" in verdict.text
+
+
+def test_closed_search_does_not_reveal_member_only_pages(closed: Console) -> None:
+    tx_id, doc_hash = closed.notarise("doc", b"doc")
+    block_hash = closed.node.app.info().block_hash.hex()
+    answers = set()
+    for query in ("1", "0", "99", block_hash, tx_id, "ab" * 32):
+        response = closed.get("/console/search", q=query)
+        assert response.status_code == 404, query
+        assert "govchain block show HEIGHT --dir DIR --org ORG" in response.text
+        assert "a block height" not in response.text
+        detail = f'<p id="error-detail">nothing on this chain matches &#39;{query}&#39;</p>'
+        assert detail in response.text, query
+        answers.add(response.text.replace(detail, ""))
+    assert len(answers) == 1  # what exists and what does not answer alike
+    found = {
+        doc_hash: f"/console/notary?hash={doc_hash}",
+        "tax": "/console/orgs/tax",
+        f"did:govchain:{CHAIN_ID}:tax": f"/console/dids/did:govchain:{CHAIN_ID}:tax",
+    }
+    for query, target in found.items():
+        response = closed.get("/console/search", q=query)
+        assert response.status_code == 303, query
+        assert response.headers["location"] == target
+
+
+def test_console_routes_use_no_deprecated_declarations(closed: Console) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Litestar(route_handlers=console_routes(closed.node))

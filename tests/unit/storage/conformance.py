@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 
+import msgspec
 import pytest
 
 from govchain.errors import StorageError
 from govchain.storage.base import ChainMeta, CommitBatch, LedgerStore, TxLocation
+from govchain.types.finality import FinalityCertificate
 
 
 def h(*parts: object) -> bytes:
@@ -40,6 +42,14 @@ def make_batch(
         state_writes=dict(state or {}),
         nodes=dict(nodes or {}),
     )
+
+
+def make_certificate(
+    batch: CommitBatch, *, signers: tuple[str, ...] = ("node0", "node1", "node2")
+) -> FinalityCertificate:
+    """A certificate about ``batch`` (the store does not check signatures)."""
+    sigs = [(n, h("key", n), h("sig", n, batch.height) * 2) for n in signers]
+    return FinalityCertificate("chain", batch.height, batch.block_hash, batch.state_root, sigs)
 
 
 def commit_chain(store: LedgerStore, count: int) -> list[CommitBatch]:
@@ -295,6 +305,56 @@ class LedgerStoreConformance:
         with pytest.raises(StorageError):
             store.commit(make_batch(1))
 
+    # --- finality ------------------------------------------------------------------------
+    def test_no_certificates_yet(self, store: LedgerStore) -> None:
+        assert store.get_finalized_height() == -1
+        assert store.get_finality_certificate(0) is None
+        commit_chain(store, 2)
+        assert store.get_finalized_height() == -1
+        assert store.get_finality_certificate(1) is None
+
+    def test_certificates_arrive_after_their_blocks_in_any_order(self, store: LedgerStore) -> None:
+        batches = commit_chain(store, 4)
+        store.save_finality_certificate(make_certificate(batches[2]))
+        assert store.get_finalized_height() == 2
+        store.save_finality_certificate(make_certificate(batches[1]))
+        assert store.get_finalized_height() == 2
+        assert store.get_finality_certificate(1) == make_certificate(batches[1])
+        assert store.get_finality_certificate(2) == make_certificate(batches[2])
+        assert store.get_finality_certificate(3) is None
+
+    def test_saving_a_certificate_is_idempotent(self, store: LedgerStore) -> None:
+        batches = commit_chain(store, 2)
+        first = make_certificate(batches[1])
+        store.save_finality_certificate(first)
+        store.save_finality_certificate(first)
+        store.save_finality_certificate(make_certificate(batches[1], signers=("node1", "node3")))
+        assert store.get_finality_certificate(1) == first
+        assert store.get_finalized_height() == 1
+
+    def test_certificate_of_an_uncommitted_block_is_refused(self, store: LedgerStore) -> None:
+        commit_chain(store, 2)
+        with pytest.raises(StorageError):
+            store.save_finality_certificate(make_certificate(make_batch(2)))
+        assert store.get_finalized_height() == -1
+
+    @pytest.mark.parametrize("field", ["block_hash", "state_root"])
+    def test_certificate_of_another_block_is_refused(self, store: LedgerStore, field: str) -> None:
+        batches = commit_chain(store, 2)
+        cert = make_certificate(batches[1])
+        forged = msgspec.structs.replace(cert, **{field: h("other")})
+        with pytest.raises(StorageError):
+            store.save_finality_certificate(forged)
+        assert store.get_finality_certificate(1) is None
+
+    def test_closed_store_refuses_certificates(self, store: LedgerStore) -> None:
+        batches = commit_chain(store, 1)
+        store.close()
+        with pytest.raises(StorageError):
+            store.save_finality_certificate(make_certificate(batches[0]))
+        with pytest.raises(StorageError):
+            store.get_finalized_height()
+
 
 class DurableLedgerStoreConformance(LedgerStoreConformance):
     """Extra behaviour of backends that persist: subclasses provide ``reopen``, a fixture that
@@ -319,3 +379,12 @@ class DurableLedgerStoreConformance(LedgerStoreConformance):
         assert store.get_node(h("n1")) == b"n1"
         store.commit(make_batch(2))
         assert store.get_meta() == ChainMeta(2, make_batch(2).block_hash, make_batch(2).state_root)
+
+    def test_reopen_keeps_certificates(
+        self, store: LedgerStore, reopen: Callable[[LedgerStore], LedgerStore]
+    ) -> None:
+        batches = commit_chain(store, 3)
+        store.save_finality_certificate(make_certificate(batches[1]))
+        store = reopen(store)
+        assert store.get_finality_certificate(1) == make_certificate(batches[1])
+        assert store.get_finalized_height() == 1

@@ -17,8 +17,9 @@ import pytest
 from govchain.errors import StorageError
 from govchain.storage import SqliteLedgerStore, open_store
 from govchain.storage.base import CommitBatch, LedgerStore, TxLocation
+from govchain.storage.sqlite import SCHEMA_VERSION
 
-from .conformance import DurableLedgerStoreConformance, h, make_batch
+from .conformance import DurableLedgerStoreConformance, h, make_batch, make_certificate
 
 TABLES_BY_HEIGHT = ("blocks", "txs", "receipts", "state")
 
@@ -233,3 +234,23 @@ def test_kill_during_commits_keeps_whole_blocks(tmp_path: Path) -> None:
             child.wait()
         heights.append(check_crashed_store(path, crash_batch))
     assert heights == sorted(heights) and heights[-1] > heights[0]
+
+
+def test_version_1_database_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    with SqliteLedgerStore(path) as store:
+        batches = [make_batch(0), make_batch(1)]
+        for batch in batches:
+            store.commit(batch)
+    with sqlite3.connect(path) as conn:  # the database as version 1 left it
+        conn.execute("DROP TABLE finality")
+        conn.execute("UPDATE meta SET value = '1' WHERE name = 'schema_version'")
+    with SqliteLedgerStore(path) as store:
+        meta = store.get_meta()
+        assert meta is not None and meta.height == 1
+        assert store.get_finalized_height() == -1
+        store.save_finality_certificate(make_certificate(batches[1]))
+        assert store.get_finality_certificate(1) == make_certificate(batches[1])
+    with sqlite3.connect(path) as conn:
+        version = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+    assert version == (str(SCHEMA_VERSION),)
