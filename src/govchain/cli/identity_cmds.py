@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-ASSIGNABLE = ("admin", "officer", "issuer", "auditor", "client")
+ASSIGNABLE = ("admin", "officer", "issuer", "auditor", "gateway", "client")
 
 
 def transact_options(f: F) -> F:

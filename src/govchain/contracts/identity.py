@@ -82,8 +82,9 @@ __all__ = [
 ]
 
 NAME = "identity"
-ROLES = ("admin", "officer", "issuer", "auditor", "node", "client")
-ENROLLABLE_ROLES = ("admin", "officer", "issuer", "auditor", "client")  # "node": by governance
+ROLES = ("admin", "officer", "issuer", "auditor", "gateway", "node", "client")
+# "node" is given by governance; "gateway" anchors a data gateway's access receipts (sharing)
+ENROLLABLE_ROLES = ("admin", "officer", "issuer", "auditor", "gateway", "client")
 RESERVED_IDS = ("ent", "cit", "did", "govchain")  # prefixes of self-registered identities
 _ORG_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 _MEMBER_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")

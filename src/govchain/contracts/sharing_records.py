@@ -46,6 +46,11 @@ class Grant(msgspec.Struct, frozen=True):
     subject: str | None = None  # identity id of the data subject (personal or enterprise data)
     status: Literal["active", "revoked"] = "active"
     revoked_height: int | None = None
+    granted_ms: int = 0  # block time of the approval (receipts before it are refused)
+    resource_version: int = 0  # the catalogue version the grant was made under
+    revoked_by: str = ""  # identity that revoked it (the owner's member or the subject)
+    revoke_reason: str = ""
+    revoked_ms: int | None = None  # block time of the revocation
 
 
 def grant_state_key(grant_id: str) -> bytes:
