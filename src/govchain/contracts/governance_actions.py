@@ -35,6 +35,7 @@ from govchain.contracts.identity import (
     put_identity,
 )
 from govchain.contracts.policy import FoundersMajority, Policy, validate
+from govchain.contracts.workflow_definitions import get_definition_problem
 from govchain.errors import ContractError, NotFoundInState
 from govchain.state.overlay import StateReader
 from govchain.types import ChainParams
@@ -415,6 +416,9 @@ def _check_service(ctx: ReadContext, action: RegisterService | RetireService) ->
         raise _invalid("definition_hash must be a 32-byte SHA-256 digest")
     if record is not None and any(v.version == action.version for v in record.versions):
         raise _invalid(f"service {action.service_id!r} already has version {action.version!r}")
+    problem = get_definition_problem(ctx, action.service_id, action.version, action.definition_hash)
+    if problem is not None:
+        raise _invalid(problem, "Publish a valid definition (`govchain service publish FILE`).")
 
 
 # --- enacting ------------------------------------------------------------------------------
