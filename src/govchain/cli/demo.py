@@ -27,8 +27,12 @@ def _print_summary(summary: Any, url: str) -> None:
         "credentials issued": summary.credentials_issued,
         "data shared (requests)": summary.data_shared,
     }
-    if summary.paperwork:
-        rows["paperwork reduction"] = f"{summary.paperwork.get('reduction_percent', 0)} %"
+    total = summary.paperwork.get("total") or {}
+    if total.get("reduction_percent") is not None:
+        rows["paperwork reduction"] = (
+            f"{total['reduction_percent']:.1f} % ({total['uploaded']} of {total['required']} "
+            "documents uploaded)"
+        )
     rows["ready in"] = f"{summary.seconds:.1f} s"
     print_kv(f"The demo city is running on {url}", list(rows.items()))
 

@@ -40,8 +40,7 @@ class City:
 
     directory: Path
     admins: dict[str, KeyPair]  # org id -> admin key
-    officers: dict[str, KeyPair] = field(default_factory=dict)  # org id -> officer key
-    issuers: dict[str, KeyPair] = field(default_factory=dict)  # org id -> issuer key
+    officers: dict[str, list[KeyPair]] = field(default_factory=dict)  # org id -> officer keys
     enterprises: dict[str, tuple[Enterprise, KeyPair]] = field(default_factory=dict)
     citizens: list[KeyPair] = field(default_factory=list)
     transactions: int = 0
@@ -102,17 +101,18 @@ def _is_accredited(client: Client, org: str, ctype: str) -> bool:
     return any(a["credential_type"] == ctype and a["status"] == "active" for a in found)
 
 
-def _enrol(client: Client, city: City, orgs: Iterable[str], issuing: set[str]) -> None:
-    """Each organisation enrols an officer, and an issuer where it issues credentials (the new
-    member's key co-signs: proof of possession)."""
+def _enrol(client: Client, city: City, wanted: dict[str, int]) -> None:
+    """Each organisation enrols ``wanted[org]`` officers (who may also issue credentials), as
+    ``service-officer-N``; the new member's key co-signs (proof of possession)."""
     rnd = TxRound(client)
-    for org in orgs:
-        roles = ["officer", "issuer"] if org in issuing else ["officer"]
-        for role in roles:
-            key = _key(city.directory / "orgs" / org / f"{role}.key", org=org, role=role)
-            (city.officers if role == "officer" else city.issuers)[org] = key
-            if not _exists(client, member_id(org, role)):
-                args = EnrolArgs(org, role, key.public_key, [role])
+    for org, count in sorted(wanted.items()):
+        keys = city.officers.setdefault(org, [])
+        for n in range(1, count + 1):
+            name = f"service-officer-{n}"
+            key = _key(city.directory / "orgs" / org / f"{name}.key", org=org, role="officer")
+            keys.append(key)
+            if not _exists(client, member_id(org, name)):
+                args = EnrolArgs(org, name, key.public_key, ["officer", "issuer"])
                 rnd.add(city.admins[org], "identity", "enrol_member", args, cosigners=[key])
     city.transactions += len(rnd.raws)
     rnd.run()
@@ -131,7 +131,7 @@ def _register_people(client: Client, city: City) -> None:
                 "register_enterprise",
                 RegisterEnterpriseArgs(ent.credit_code, ent.name, ent.name_zh),
             )
-    attester = city.officers[ATTESTING_ORG]
+    attester = city.officers[ATTESTING_ORG][0]
     for i in range(CITIZEN_COUNT):
         key = _key(people / f"citizen-{i:02d}.key", role="citizen")
         city.citizens.append(key)
@@ -148,18 +148,20 @@ def bootstrap_city(
     directory: Path,
     genesis: Genesis,
     accreditations: Iterable[tuple[str, str]],
+    officers: dict[str, int],
     *,
     step: Callable[[str], None] = lambda _: None,
 ) -> City:
     """Set the city up (or load it when already set up). ``accreditations`` lists the
-    (organisation, credential type) pairs governance should grant."""
+    (organisation, credential type) pairs governance should grant, ``officers`` how many
+    officers each organisation needs (at least one each)."""
     admins = {o.id: load_key(directory / "orgs" / o.id / "admin.key") for o in genesis.orgs}
     city = City(directory, admins)
     pairs = [(ATTESTING_ORG, REAL_NAME), *accreditations]
     step("accrediting departments through governance")
     _accredit(client, city, pairs, genesis)
     step("enrolling officers and issuers")
-    _enrol(client, city, [o.id for o in genesis.orgs], {org for org, _ in pairs})
+    _enrol(client, city, {o.id: max(1, officers.get(o.id, 1)) for o in genesis.orgs})
     step("registering enterprises and citizens")
     _register_people(client, city)
     return city

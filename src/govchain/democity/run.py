@@ -10,22 +10,40 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from govchain.client import Client
+from govchain.client.services import compute_paperwork_rows
+from govchain.contracts.identity_methods import citizen_id
 from govchain.contracts.notary import AnchorArgs
 from govchain.democity.bootstrap import City, bootstrap_city
 from govchain.democity.txbatch import TxRound
 from govchain.errors import GovchainError
 from govchain.node.config import load_genesis, load_key
+from govchain.scenarios import (
+    SCENARIOS,
+    Applicant,
+    ServiceCity,
+    prepare_services,
+    share_under_grant,
+)
+from govchain.scenarios.setup import needed_officers
+from govchain.services import builtin_ids, load_definition
 
 __all__ = ["CitySummary", "run_city"]
 
+# what the built-in services need is accredited by scenarios.prepare_services; these are the
+# health commission's epidemic-control passes
 ACCREDITATIONS: tuple[tuple[str, str], ...] = (
-    ("market-regulation", "BusinessLicence"),
-    ("market-regulation", "FoodOperationPermit"),
-    ("fire-rescue", "FireSafetyInspection"),
-    ("tax", "TaxRegistration"),
     ("health-commission", "TestResult"),
     ("health-commission", "Vaccination"),
 )
+# which of the city's people applies for each built-in service
+APPLICANTS: dict[str, str | int] = {
+    "open-restaurant": "harbour-foods",
+    "resume-production": "yongjiang-precision",
+    "sme-loan": "east-sea-textiles",
+    "real-estate-registration": 0,
+    "newborn-registration": 1,
+    "residence-permit": 2,
+}
 
 SAMPLE_DOCUMENTS = (
     ("market-regulation", "Business licence register, 2026 edition", b"business licences 2026"),
@@ -60,10 +78,36 @@ def _notarise_samples(client: Client, city: City) -> int:
             continue  # anchored by an earlier run
         except GovchainError:
             pass
-        rnd.add(city.officers[org], "notary", "anchor", AnchorArgs(digest, title, org))
+        rnd.add(city.officers[org][0], "notary", "anchor", AnchorArgs(digest, title, org))
     count = len(rnd.raws)
     rnd.run()
     return count
+
+
+def _applicant(city: City, who: str | int) -> Applicant:
+    if isinstance(who, int):
+        key = city.citizens[who]
+        return Applicant(key, citizen_id(key.public_key))
+    return Applicant(city.enterprises[who][1], city.enterprise_id(who))
+
+
+def _run_services(url: str, city: City, summary: CitySummary, step: Callable[[str], None]) -> None:
+    """Every built-in service, once, end to end, by the city's own enterprises and citizens."""
+    services = ServiceCity(
+        lambda key: Client(url, key=key),
+        admins=city.admins,
+        officers={org: list(keys) for org, keys in city.officers.items()},
+    )
+    step("publishing the built-in services through governance")
+    prepare_services(services)
+    for service_id, run in SCENARIOS.items():
+        step(f"running the service {service_id}")
+        result = run(services, _applicant(city, APPLICANTS[service_id]), share_under_grant)
+        summary.services_completed[service_id] = summary.services_completed.get(service_id, 0) + 1
+        summary.credentials_issued += len(result.outputs)
+        summary.data_shared += result.met["data"]
+    rows, total = compute_paperwork_rows(services.services().paperwork())
+    summary.paperwork = {"total": total.to_json(), "services": [r.to_json() for r in rows]}
 
 
 def _count_transactions(client: Client, height: int) -> int:
@@ -80,9 +124,12 @@ def run_city(
     operator = load_key(directory / "orgs" / genesis.orgs[0].id / "admin.key")
     summary = CitySummary(organisations=len(genesis.orgs))
     with Client(url, key=operator) as client:
-        city = bootstrap_city(client, directory, genesis, ACCREDITATIONS, step=step)
+        definitions = [load_definition(sid) for sid in builtin_ids()]
+        officers = needed_officers(definitions)
+        city = bootstrap_city(client, directory, genesis, ACCREDITATIONS, officers, step=step)
         step("notarising sample documents")
         summary.documents_notarised = _notarise_samples(client, city)
+        _run_services(url, city, summary, step)
         summary.enterprises = len(city.enterprises)
         summary.citizens = len(city.citizens)
         summary.height = int(client.status()["height"])

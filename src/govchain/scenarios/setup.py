@@ -136,7 +136,7 @@ def _govern(city: ServiceCity, actions: list[Any], is_done: Callable[[], bool], 
     settle(city, what, is_done)
 
 
-def _needed_officers(definitions: Iterable[Definition]) -> dict[str, int]:
+def needed_officers(definitions: Iterable[Definition]) -> dict[str, int]:
     """How many officers each organisation needs (the largest approval count of its steps)."""
     need: dict[str, int] = {}
     for definition in definitions:
@@ -236,7 +236,7 @@ def prepare_services(city: ServiceCity, service_ids: Iterable[str] | None = None
     """Everything the built-in services (or ``service_ids``) need before they can run."""
     ids = sorted(service_ids or builtin_ids())
     definitions = [load_definition(sid) for sid in ids]
-    _enrol_officers(city, _needed_officers(definitions))
+    _enrol_officers(city, needed_officers(definitions))
     pairs = {pair for d in definitions for pair in issued_types(d)}
     pairs.add((ATTESTING_ORG, REAL_NAME))
     _accredit(city, pairs)
