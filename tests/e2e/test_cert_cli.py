@@ -163,3 +163,59 @@ def test_bulk_issue_from_csv(cli: Cli) -> None:
     first = cli.base / "first.json"
     first.write_text(lines[0], encoding="utf-8")
     assert run_cli("cert", "verify", str(first), "--node", cli.node.url).returncode == 0
+
+
+def test_status_list_publish_show_verify(cli: Cli) -> None:
+    base, key = cli.base, str(cli.base / "issuer.key")
+    (base / "listed.json").write_text(
+        json.dumps({"id": "did:example:listed", "name": "Listed Shop"}), encoding="utf-8"
+    )
+    vc_file, list_file = base / "listed-vc.json", base / "list.json"
+    issue = ("cert", "issue", "--type", "Licence", "--schema-version", "1.0")
+    issued = run_cli(
+        *issue,
+        "--subject",
+        str(base / "listed.json"),
+        "--out",
+        str(vc_file),
+        "--key",
+        key,
+        "--node",
+        cli.node.url,
+    )
+    assert issued.returncode == 0, issued.stderr
+    published = cli.ok("cert", "status-list", "publish", "--purpose", "suspension", "--key", key)
+    assert published["org"] == "tax" and len(published["list_hash"]) == 64
+
+    shown = cli.ok(
+        "cert", "status-list", "show", "tax", "--purpose", "suspension", "--out", str(list_file)
+    )
+    assert shown["signed"] is True and shown["record"]["list_hash"] == published["list_hash"]
+    derived = cli.ok("cert", "status-list", "show", "tax", "--purpose", "suspension", "--derived")
+    assert derived["signed"] is False
+
+    verify = ("cert", "status-list", "verify", str(list_file), "--credential", str(vc_file))
+    answer = cli.ok(*verify, "--purpose", "suspension")
+    assert answer["valid"] and answer["credential_bit_set"] is False
+    table = cli.run(*verify)
+    assert table.returncode == 0 and "VALID" in table.stdout
+
+    document = json.loads(list_file.read_text(encoding="utf-8"))
+    document["validUntil"] = "2099-01-01T00:00:00Z"
+    list_file.write_text(json.dumps(document), encoding="utf-8")
+    refused = cli.run("cert", "status-list", "verify", str(list_file), "--json")
+    assert refused.returncode == 1
+    codes = {
+        c["check"]: c["code"] for c in json.loads(refused.stdout)["checks"] if c["ok"] is False
+    }
+    assert codes == {"anchor": "STATUS_LIST_NOT_ANCHORED", "signature": "STATUS_LIST_BAD_SIGNATURE"}
+
+    missing = cli.run("cert", "status-list", "verify")
+    assert missing.returncode != 0 and "--fetch" in missing.stdout + missing.stderr
+
+
+def test_status_list_publish_needs_an_issuer_or_admin(cli: Cli) -> None:
+    stranger = str(cli.network.dir / "orgs" / "market-regulation" / "admin.key")
+    refused = cli.run("cert", "status-list", "publish", "--key", stranger, "--json")
+    assert refused.returncode == 1
+    assert json.loads(refused.stdout)["code"] == "CERT_NOT_ISSUER"

@@ -77,6 +77,8 @@ def test_wallet_add_list_show_remove(tmp_path: Path, issuer: tuple[KeyPair, Path
     assert listed == [
         {
             "hash": digest,
+            "format": "vc",
+            "alias": None,
             "type": "BusinessLicence",
             "issuer": "did:govchain:city:tax",
             "subject_id": "did:govchain:city:ent:acme",
@@ -123,7 +125,8 @@ def test_qr_encode_then_verify(tmp_path: Path, issuer: tuple[KeyPair, Path]) -> 
     args = ("cert", "qr-verify", str(qr_file), "--issuer-key", key.public_key.hex())
     verified = _ok(*args, "--genesis", str(genesis))
     assert verified["valid"] is True
-    assert [s["status"] for s in verified["steps"]] == ["passed"] * 8
+    assert [s["status"] for s in verified["steps"]] == ["passed"] * 9
+    assert verified["steps"][0]["step"] == "issuer-key"
     assert verified["claims"]["hash"] == encoded["hash"]
     assert verified["claims"]["type"] == "BusinessLicence"
     assert verified["claims"]["exp"] == 4070908800
@@ -254,3 +257,80 @@ def test_sd_verify_wrong_nonce_fails(
     bad_key = _run("cert", "sd-verify", str(presentation), "--issuer-key", other,
                    "--nonce", "n-123", "--audience", "https://bank.example")  # fmt: skip
     assert bad_key.exit_code == 1 and "SDJWT_BAD_SIGNATURE" in bad_key.output
+
+
+def test_wallet_keeps_sd_jwt_credentials_and_presents_from_it(
+    tmp_path: Path, issuer: tuple[KeyPair, Path], holder: Path
+) -> None:
+    wallet = str(tmp_path / "wallet")
+    _sd_issue_and_present(tmp_path, issuer, holder, "n-1")
+    cred = tmp_path / "cred.sdjwt"
+    added = _ok("cert", "wallet", "add", str(cred), "--alias", "id-card", "--wallet", wallet)
+    assert added["format"] == "sd-jwt" and added["alias"] == "id-card"
+    assert (tmp_path / "wallet" / f"{added['hash']}.sdjwt").is_file()
+    vc = _write(tmp_path / "vc.json", _credential(issuer[0], "did:govchain:city:ent:acme"))
+    _ok("cert", "wallet", "add", str(vc), "--alias", "licence", "--wallet", wallet)
+
+    listed = {e["alias"]: e for e in _ok("cert", "wallet", "list", "--wallet", wallet)}
+    assert listed["id-card"]["format"] == "sd-jwt"
+    assert listed["id-card"]["issuer"] == "did:govchain:city:civil-affairs"
+    assert listed["licence"]["format"] == "vc"
+    shown = _ok("cert", "wallet", "show", "id-card", "--wallet", wallet)
+    assert "age_over_18" in shown["disclosable"] and "Lovelace" not in json.dumps(shown)
+    table = _run("cert", "wallet", "show", "id-card", "--wallet", wallet)
+    assert table.exit_code == 0 and "SD-JWT" in table.output
+
+    out = tmp_path / "from-wallet.txt"
+    presented = _run(
+        "cert", "present", "id-card", "--reveal", "age_over_18", "--holder-key", str(holder),
+        "--nonce", "n-2", "--audience", "https://bank.example", "--out", str(out),
+        "--wallet", wallet,
+    )  # fmt: skip
+    assert presented.exit_code == 0, presented.output
+    args = ("cert", "sd-verify", str(out), "--issuer-key", issuer[0].public_key.hex())
+    answer = _ok(*args, "--nonce", "n-2", "--audience", "https://bank.example")
+    assert answer["revealed"] == [{"claim": "age_over_18", "value": True}]
+
+    wrong_kind = _run("cert", "present", "licence", "--reveal", "x", "--holder-key", str(holder),
+                      "--nonce", "n", "--audience", "a", "--wallet", wallet)  # fmt: skip
+    assert wrong_kind.exit_code == 1 and "W3C credential" in " ".join(wrong_kind.output.split())
+
+
+def test_qr_from_the_wallet(tmp_path: Path, issuer: tuple[KeyPair, Path]) -> None:
+    key, key_file = issuer
+    wallet = str(tmp_path / "wallet")
+    vc = _write(tmp_path / "vc.json", _credential(key, "did:govchain:city:ent:acme"))
+    digest = _ok("cert", "wallet", "add", str(vc), "--alias", "licence", "--wallet", wallet)["hash"]
+    by_alias = _ok("cert", "qr", "licence", "--key", str(key_file), "--wallet", wallet)
+    by_prefix = _ok("cert", "qr", digest[:10], "--key", str(key_file), "--wallet", wallet)
+    assert by_alias["hash"] == by_prefix["hash"] == digest
+    missing = _run("cert", "qr", "nothing", "--key", str(key_file), "--wallet", wallet)
+    assert missing.exit_code == 1 and "NOT_FOUND" in missing.output
+
+
+def test_wallet_alias_rules(tmp_path: Path, issuer: tuple[KeyPair, Path]) -> None:
+    wallet = str(tmp_path / "wallet")
+    first = _write(tmp_path / "a.json", _credential(issuer[0], "did:govchain:city:ent:a"))
+    second = _write(tmp_path / "b.json", _credential(issuer[0], "did:govchain:city:ent:b"))
+    _ok("cert", "wallet", "add", str(first), "--alias", "mine", "--wallet", wallet)
+    clash = _run("cert", "wallet", "add", str(second), "--alias", "mine", "--wallet", wallet)
+    assert clash.exit_code == 1 and "already names" in clash.output
+    bad = _run("cert", "wallet", "add", str(second), "--alias", "../x", "--wallet", wallet)
+    assert bad.exit_code == 1 and "not allowed" in bad.output
+    garbage = tmp_path / "garbage.txt"
+    garbage.write_text("hello", encoding="utf-8")
+    refused = _run("cert", "wallet", "add", str(garbage), "--wallet", wallet)
+    assert refused.exit_code == 1 and "SD-JWT" in refused.output
+    removed = _ok("cert", "wallet", "remove", "mine", "--wallet", wallet)
+    assert _ok("cert", "wallet", "list", "--wallet", wallet) == []
+    assert len(removed["removed"]) == 64
+
+
+def test_qr_verify_needs_a_key_source(tmp_path: Path, issuer: tuple[KeyPair, Path]) -> None:
+    key, key_file = issuer
+    vc = _write(tmp_path / "vc.json", _credential(key, "did:govchain:city:ent:acme"))
+    text = _ok("cert", "qr", str(vc), "--key", str(key_file))["qr"]
+    result = _run("cert", "qr-verify", text, "--json")
+    assert result.exit_code == 1
+    answer = json.loads(result.stdout)
+    assert answer["reason"] == "BAD_REQUEST" and answer["steps"][0]["status"] == "failed"

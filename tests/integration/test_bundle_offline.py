@@ -12,7 +12,8 @@ from govchain.contracts.governance import ProposeArgs, VoteArgs
 from govchain.contracts.governance_actions import Accredit
 from govchain.credentials.schema import DRAFT_2020_12
 from govchain.credentials.vc import compute_credential_id
-from govchain.crypto.signing import ED25519, get_scheme
+from govchain.crypto.signing import ED25519, KeyPair, get_scheme
+from govchain.node.config import save_key
 
 from .nodeproc import NodeProcess, run_cli
 
@@ -54,6 +55,7 @@ def test_issue_bundle_stop_the_node_verify_offline(node: NodeProcess, tmp_path: 
     vc_file.write_text(json.dumps(vc), encoding="utf-8")
     fetched = run_cli("cert", "bundle", str(vc_file), "--out", str(bundle_file), "--node", node.url)
     assert fetched.returncode == 0, fetched.stderr + fetched.stdout
+    qr_text = _qr_checked_online(node, issuer, vc_file, tmp_path)
     node.stop()
     assert not node.running
     genesis = str(net.dir / "genesis.json")
@@ -71,3 +73,37 @@ def test_issue_bundle_stop_the_node_verify_offline(node: NodeProcess, tmp_path: 
     assert refused.returncode == 1
     codes = {c["code"] for c in json.loads(refused.stdout)["checks"] if c["ok"] is False}
     assert "BUNDLE_ANCHOR_MISMATCH" in codes
+    _qr_checked_offline(qr_text, bundle_file, tmp_path / "trust.json", genesis)
+
+
+def _qr_checked_online(node: NodeProcess, issuer: KeyPair, vc_file: Path, tmp_path: Path) -> str:
+    """A QR pass of the credential, its issuer key resolved from the chain; a trust file saved."""
+    key_file = tmp_path / "issuer.key"
+    save_key(key_file, issuer, org="tax", role="issuer")
+    made = run_cli("cert", "qr", str(vc_file), "--key", str(key_file), "--json")
+    assert made.returncode == 0, made.stderr + made.stdout
+    text = str(json.loads(made.stdout)["qr"])
+    online = run_cli("cert", "qr-verify", text, "--node", node.url, "--json")
+    assert online.returncode == 0, online.stdout + online.stderr
+    assert "from the chain" in json.loads(online.stdout)["steps"][0]["message"]
+    trust = tmp_path / "trust.json"
+    exported = run_cli("cert", "trust-export", "--issuer", "tax", "--out", str(trust),
+                       "--node", node.url)  # fmt: skip
+    assert exported.returncode == 0, exported.stderr + exported.stdout
+    return text
+
+
+def _qr_checked_offline(text: str, bundle: Path, trust: Path, genesis: str) -> None:
+    """The pass verified with no node: its issuer key from the bundle, then the trust file."""
+    for source in (("--bundle", str(bundle)), ("--trust", str(trust))):
+        result = run_cli("cert", "qr-verify", text, *source, "--genesis", genesis, "--json")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert json.loads(result.stdout)["valid"] is True
+    forged = json.loads(trust.read_text(encoding="utf-8"))
+    entry = forged["identities"][-1]
+    entry["value"] = entry["value"][:-2] + ("00" if entry["value"][-2:] != "00" else "01")
+    trust.write_text(json.dumps(forged), encoding="utf-8")
+    refused = run_cli("cert", "qr-verify", text, "--trust", str(trust), "--genesis", genesis,
+                      "--json")  # fmt: skip
+    assert refused.returncode == 1
+    assert json.loads(refused.stdout)["steps"][0]["reason"] == "ISSUER_KEY_UNTRUSTED"

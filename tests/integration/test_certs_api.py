@@ -139,3 +139,53 @@ def test_unknown_credential_is_404(issuing: Issuing) -> None:
     with pytest.raises(GovchainError) as caught:
         issuing.node.client(anonymous=True).credential_status(b"\x07" * 32)
     assert caught.value.code == "CERT_NOT_FOUND"
+
+
+def test_signed_status_list_publish_serve_verify(issuing: Issuing) -> None:
+    import copy
+    import time
+
+    from govchain.client.status_lists import (
+        fetch_status_list,
+        get_list_status,
+        publish_status_list,
+        verify_status_list,
+    )
+
+    vc = issuing.issue("listed")
+    suspend = {
+        "credential_hash": bytes.fromhex(compute_credential_id(vc)),
+        "reason_code": "cessation",
+    }
+    issuing.client.send(issuing.issuer, "certs", "suspend", suspend)
+    published = publish_status_list(issuing.client, issuing.issuer, org="tax", purpose="suspension")
+    anonymous = issuing.node.client(anonymous=True)
+
+    served = fetch_status_list(anonymous, "tax", "suspension")
+    assert served["signed"] is True and served["record"]["list_hash"] == published.list_hash
+    document = served["credential"]
+    derived = fetch_status_list(anonymous, "tax", "suspension", derived=True)
+    assert derived["signed"] is False and derived["derived"] is True
+
+    now = int(time.time() * 1000)
+    result = verify_status_list(anonymous, document, now_ms=now, issuer=vc["issuer"])
+    assert result.valid, result.failed
+    assert get_list_status(document, vc) is True
+    online = anonymous._request(
+        "POST", "/v1/credentials/status-lists/verify", json={"credential": document}
+    )
+    assert online["valid"], online["checks"]
+    assert [c["check"] for c in online["checks"]][-1] == "content"
+
+    altered = copy.deepcopy(document)
+    bits = StatusList.decode(altered["credentialSubject"]["encodedList"])
+    bits.set(99_999)
+    altered["credentialSubject"]["encodedList"] = bits.encode()
+    refused = verify_status_list(anonymous, altered, now_ms=now)
+    failed = {c.check: c.code for c in refused.failed}
+    assert failed == {
+        "anchor": "STATUS_LIST_NOT_ANCHORED",
+        "signature": "STATUS_LIST_BAD_SIGNATURE",
+    }
+    stale = verify_status_list(anonymous, document, now_ms=now + 2 * 86_400_000)
+    assert {c.check: c.code for c in stale.failed} == {"freshness": "STATUS_LIST_STALE"}

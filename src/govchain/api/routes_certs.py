@@ -5,13 +5,19 @@ holds personal data (the chain holds hashes and metadata only).
     POST /v1/credentials/verify                          the named checks of a secured VC
     GET  /v1/credentials/{hash}                          anchor + status with state proofs
     GET  /v1/credentials/{hash}/bundle?member=           offline verification bundle (no VC)
-    GET  /v1/credentials/status-lists/{org}[/{purpose}]  unsigned BitstringStatusListCredential
+    GET  /v1/credentials/status-lists/{org}[/{purpose}]  the issuer-signed list (else derived)
+    GET  /v1/credentials/status-lists/{org}/{purpose}/derived   the unsigned derived list
+    GET  /v1/credentials/status-lists/{org}/{purpose}/proofs?hash=&member=
+                                                         state proofs to check a signed list
+    POST /v1/credentials/status-lists/verify             the named checks of a signed list
     GET  /v1/credentials/schemas/{type}?version=         a credential type's schema version
+    GET  /v1/credentials/issuers/trust?org=A&org=B       issuers' keys, proven (offline use)
 
-A status list is answered unsigned, with the height and state root it reflects: it is derived
-from the status records, which the state root commits to, so a verifier checks the per-credential
-status record's proof rather than trusting a list the node signed (an issuer that wants a signed
-list secures it with ``create_proof`` and publishes it itself).
+A status list is answered as the issuer signed and anchored it (``publish_status_list``), with
+its record; until the organisation publishes one, and always under ``.../derived``, the node
+answers the list derived from the status records, unsigned (``"signed": false``), with the
+height and state root it reflects: a verifier then checks the per-credential status record's
+proof rather than trusting the node.
 """
 
 from __future__ import annotations
@@ -27,15 +33,22 @@ from govchain.api.auth import PUBLIC
 from govchain.api.dto import StateView
 from govchain.api.views import block_header_view
 from govchain.app.application import Application, StateProofResult
-from govchain.app.credential_bundle import build_credential_bundle
+from govchain.app.credential_bundle import build_credential_bundle, build_issuer_trust
 from govchain.app.verify_credential import verify_credential
+from govchain.app.verify_status_list import verify_status_list
 from govchain.contracts.certs_records import anchor_state_key, status_state_key
-from govchain.encoding import to_builtins
-from govchain.errors import BadRequest
+from govchain.contracts.certs_status_lists import (
+    StatusListRecord,
+    status_list_hash_state_key,
+    status_list_state_key,
+)
+from govchain.contracts.identity import identity_state_key
+from govchain.encoding import decode, to_builtins
+from govchain.errors import BadRequest, NotFoundInState
 from govchain.merkle import smt
 from govchain.node.runtime import Node
 
-__all__ = ["VerifyRequest", "cert_routes", "state_view"]
+__all__ = ["VerifyListRequest", "VerifyRequest", "cert_routes", "state_view"]
 
 PURPOSES = ("revocation", "suspension")
 
@@ -43,6 +56,13 @@ PURPOSES = ("revocation", "suspension")
 class VerifyRequest(msgspec.Struct):
     credential: dict[str, Any]
     at_ms: int | None = None  # verify as of this time (default: the node's clock)
+
+
+class VerifyListRequest(msgspec.Struct):
+    credential: dict[str, Any]  # the signed BitstringStatusListCredential
+    at_ms: int | None = None
+    max_age_ms: int | None = None  # refuse lists published longer ago
+    issuer: str | None = None  # the DID of the credential whose status is looked up
 
 
 def state_view(app: Application, result: StateProofResult) -> StateView:
@@ -64,7 +84,7 @@ def _hash(value: str) -> bytes:
     except ValueError:
         raw = b""
     if len(raw) != 32:
-        raise BadRequest("the credential hash must be 64 hex digits (SHA-256)")
+        raise BadRequest("the hash must be 64 hex digits (SHA-256)")
     return raw
 
 
@@ -127,10 +147,12 @@ def cert_routes(node: Node) -> list[Any]:
     @get(
         "/v1/credentials/{credential_hash:str}/bundle",
         summary="An offline verification bundle: signed header and state proofs",
-        description="A `govchain-bundle-v1` bundle at the latest height: the signed block header "
-        "and state proofs of the anchor, the status, the signing member's identity record "
-        "(`member`, default the anchor's submitter) and the issuer's accreditation. The node "
-        "holds no credential: the holder adds it (`credential` is null here). "
+        description="A `govchain-bundle-v2` bundle: the latest signed block header with state "
+        "proofs of the anchor and the status; the anchoring block's signed header with state "
+        "proofs of the signing member's identity record (`member`, default the anchor's "
+        "submitter), the issuing organisation, its accreditation and the schema as they stood "
+        "at issuance. The node holds no credential: the holder adds it (`credential` is null "
+        "here). "
         "Errors: CERT_NOT_FOUND (404) when the hash is not anchored.",
         opt=PUBLIC,
     )
@@ -140,7 +162,27 @@ def cert_routes(node: Node) -> list[Any]:
         )
         return to_builtins(built)  # type: ignore[no-any-return]
 
+    def _published(org: str, purpose: str) -> dict[str, Any] | None:
+        args = {"org": org, "purpose": purpose}
+        try:
+            found = app_.query("certs", "published_status_list", args)
+        except NotFoundInState:
+            return None
+        record = found["record"]
+        return {
+            "credential": msgspec.json.decode(found["credential_json"]),
+            "signed": True,
+            "derived": False,
+            "height": record.list_height,
+            "record": to_builtins(record),
+        }
+
     def _status_list(request: Request[Any, Any, Any], org: str, purpose: str) -> dict[str, Any]:
+        if purpose not in PURPOSES:
+            raise BadRequest(f"purpose must be one of {', '.join(PURPOSES)}")
+        return _published(org, purpose) or _derived_list(request, org, purpose)
+
+    def _derived_list(request: Request[Any, Any, Any], org: str, purpose: str) -> dict[str, Any]:
         if purpose not in PURPOSES:
             raise BadRequest(f"purpose must be one of {', '.join(PURPOSES)}")
         height = app_.info().height
@@ -152,13 +194,18 @@ def cert_routes(node: Node) -> list[Any]:
             "credential": credential,
             "height": height,
             "state_root": header.state_root.hex(),
+            "time_ms": header.time_ms,
             "signed": False,
+            "derived": True,
         }
 
     @get(
         "/v1/credentials/status-lists/{org:str}/{purpose:str}",
-        summary="An organisation's status list (revocation or suspension), unsigned, "
-        "with the height and state root it reflects",
+        summary="An organisation's status list (revocation or suspension): the latest one the "
+        "issuer signed and anchored, else the unsigned list derived from state",
+        description="`signed` says which: a signed list comes with its chain record (hash, "
+        "the height it reflects, where it was published); check it with "
+        "`POST /v1/credentials/status-lists/verify`.",
         opt=PUBLIC,
     )
     async def status_list(
@@ -167,8 +214,67 @@ def cert_routes(node: Node) -> list[Any]:
         return await asyncio.to_thread(_status_list, request, org, purpose)
 
     @get(
+        "/v1/credentials/status-lists/{org:str}/{purpose:str}/derived",
+        summary="An organisation's status list derived from state now: UNSIGNED, with the "
+        "height and state root it reflects",
+        opt=PUBLIC,
+    )
+    async def derived_list(
+        request: Request[Any, Any, Any], org: str, purpose: str
+    ) -> dict[str, Any]:
+        return await asyncio.to_thread(_derived_list, request, org, purpose)
+
+    def _list_proofs(org: str, purpose: str, list_hash: bytes, member: str) -> dict[str, Any]:
+        height = app_.info().height
+        by_hash = app_.prove_state(status_list_hash_state_key(list_hash), height)
+        latest = app_.prove_state(status_list_state_key(org, purpose), height)
+        signer_height = height
+        if by_hash.value is not None:
+            signer_height = decode(by_hash.value, StatusListRecord).height
+        signer = app_.prove_state(identity_state_key(member), signer_height)
+        return {
+            name: to_builtins(state_view(app_, result))
+            for name, result in (("record", by_hash), ("latest", latest), ("signer", signer))
+        }
+
+    @get(
+        "/v1/credentials/status-lists/{org:str}/{purpose:str}/proofs",
+        summary="State proofs to check a signed status list without trusting the node",
+        description="`hash` (the list credential's SHA-256, hex) and `member` (the signing "
+        "member's id): the list's record by hash and the organisation's latest record, proven "
+        "at the latest height, and the member's identity record proven at the publishing "
+        "height (the latest when the list is not anchored).",
+        opt=PUBLIC,
+    )
+    async def list_proofs(org: str, purpose: str, hash: str, member: str) -> dict[str, Any]:
+        if purpose not in PURPOSES:
+            raise BadRequest(f"purpose must be one of {', '.join(PURPOSES)}")
+        return await asyncio.to_thread(_list_proofs, org, purpose, _hash(hash), member)
+
+    def _verify_list(data: VerifyListRequest) -> dict[str, Any]:
+        now_ms = data.at_ms if data.at_ms is not None else int(time.time() * 1000)
+        result = verify_status_list(
+            app_, data.credential, now_ms, issuer=data.issuer, max_age_ms=data.max_age_ms
+        )
+        return {**result.to_json(), "at_ms": now_ms}
+
+    @post(
+        "/v1/credentials/status-lists/verify",
+        status_code=200,
+        summary="Verify a signed status list: every check named, with its outcome and reason",
+        description="Body `{credential, at_ms?, max_age_ms?, issuer?}`. Checks: format, issuer "
+        "(the credential's issuer when `issuer` is given), anchor (published on chain and not "
+        "superseded), key (a member with issuer or admin role, key valid when published), "
+        "signature, freshness, content (the bits are the state's at the height the list "
+        "reflects).",
+        opt=PUBLIC,
+    )
+    async def verify_list(data: VerifyListRequest) -> dict[str, Any]:
+        return await asyncio.to_thread(_verify_list, data)
+
+    @get(
         "/v1/credentials/status-lists/{org:str}",
-        summary="An organisation's revocation status list (unsigned)",
+        summary="An organisation's revocation status list (signed if published)",
         opt=PUBLIC,
     )
     async def revocation_list(request: Request[Any, Any, Any], org: str) -> dict[str, Any]:
@@ -184,4 +290,28 @@ def cert_routes(node: Node) -> list[Any]:
         record = await asyncio.to_thread(app_.query, "certs", "schema", args)
         return to_builtins(record)  # type: ignore[no-any-return]
 
-    return [verify, show, bundle, status_list, revocation_list, schema]
+    @get(
+        "/v1/credentials/issuers/trust",
+        summary="A trust file: issuing organisations' and members' identity records, proven",
+        description="`org` (repeatable): a `govchain-issuer-trust-v1` document with the latest "
+        "signed header and state proofs of each organisation's identity record and those of "
+        "its members holding an issuing role; a verifier holding only the genesis resolves "
+        "issuer keys from it offline (`govchain cert qr-verify --trust`).",
+        opt=PUBLIC,
+    )
+    async def issuer_trust(org: list[str]) -> dict[str, Any]:
+        built = await asyncio.to_thread(build_issuer_trust, app_, org)
+        return to_builtins(built)  # type: ignore[no-any-return]
+
+    return [
+        issuer_trust,
+        verify,
+        show,
+        bundle,
+        status_list,
+        derived_list,
+        list_proofs,
+        verify_list,
+        revocation_list,
+        schema,
+    ]

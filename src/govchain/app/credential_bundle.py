@@ -1,27 +1,44 @@
 """Building a credential's offline verification bundle from the node's store.
 
 :func:`build_credential_bundle` proves, against one block's state root (the latest by default),
-the credential's anchor and status records, the signing member's identity record and the
-issuer's accreditation for the type, and adds that block's signed header. The node holds only the
-credential's hash: the credential itself is added by whoever holds it (the SDK does).
+the credential's anchor and status records, and, against the anchoring block's state root, the
+signing member's identity record, the issuing organisation's record, its accreditation for the
+type and the schema version; it adds both blocks' signed headers and, when the node has them,
+their finality certificates (``finality_for(height)``). The node holds only the credential's
+hash: the credential itself is added by whoever holds it (the SDK does).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from govchain.app.application import Application, StateProofResult
-from govchain.contracts.certs_records import CertAnchor, anchor_state_key, status_state_key
+from govchain.contracts.certs_records import (
+    ANCHOR_ROLES,
+    CertAnchor,
+    anchor_state_key,
+    schema_state_key,
+    status_state_key,
+)
 from govchain.contracts.did import parse_did
 from govchain.contracts.governance_actions import accreditation_state_key
-from govchain.contracts.identity import identity_state_key
-from govchain.credentials.bundle import BundleHeader, BundleState, VerificationBundle
+from govchain.contracts.identity import Identity, identity_state_key
+from govchain.credentials.bundle import (
+    BundleHeader,
+    BundleIssuance,
+    BundleState,
+    IssuerTrust,
+    VerificationBundle,
+)
 from govchain.encoding import decode, encode
-from govchain.errors import NotFoundInState
+from govchain.errors import BadRequest, NotFoundInState
 from govchain.merkle import smt
+from govchain.types.finality import FinalityCertificate
 
-__all__ = ["build_credential_bundle", "get_signing_member"]
+__all__ = ["FinalityLookup", "build_credential_bundle", "build_issuer_trust", "get_signing_member"]
+
+FinalityLookup = Callable[[int], FinalityCertificate | None]  # height -> its certificate
 
 
 def _state(result: StateProofResult) -> BundleState:
@@ -29,6 +46,16 @@ def _state(result: StateProofResult) -> BundleState:
         result.key.hex(),
         None if result.value is None else result.value.hex(),
         smt.encode_state_proof(result.proof).hex(),
+    )
+
+
+def _header(app: Application, height: int, finality_for: FinalityLookup | None) -> BundleHeader:
+    block = app.get_block(height)
+    certificate = None if finality_for is None else finality_for(height)
+    return BundleHeader(
+        encode(block.header).hex(),
+        block.proposer_signature.hex(),
+        None if certificate is None else encode(certificate).hex(),
     )
 
 
@@ -41,6 +68,21 @@ def get_signing_member(credential: Mapping[str, Any]) -> str:
     return parse_did(method.partition("#")[0])[1]
 
 
+def _issuance(
+    app: Application, anchor: CertAnchor, member: str, finality_for: FinalityLookup | None
+) -> BundleIssuance:
+    """The facts at the anchoring height, proven against the anchoring block's root."""
+    h = anchor.height
+    org, credential_type = anchor.issuer_org, anchor.credential_type
+    return BundleIssuance(
+        header=_header(app, h, finality_for),
+        identity=_state(app.prove_state(identity_state_key(member), h)),
+        org=_state(app.prove_state(identity_state_key(org), h)),
+        accreditation=_state(app.prove_state(accreditation_state_key(org, credential_type), h)),
+        schema=_state(app.prove_state(schema_state_key(credential_type, anchor.schema_version), h)),
+    )
+
+
 def build_credential_bundle(
     app: Application,
     credential_hash: bytes,
@@ -48,10 +90,13 @@ def build_credential_bundle(
     member: str | None = None,
     credential: Mapping[str, Any] | None = None,
     height: int | None = None,
+    finality_for: FinalityLookup | None = None,
 ) -> VerificationBundle:
-    """The bundle of an anchored credential at ``height`` (default: the latest). The identity
-    proven is ``member``'s, else the credential's signing member's, else the anchor's submitter.
-    Raises :class:`NotFoundInState` (``CERT_NOT_FOUND``) when the hash is not anchored."""
+    """The bundle of an anchored credential, its status proven at ``height`` (default: the
+    latest). The identity proven is ``member``'s, else the credential's signing member's, else
+    the anchor's submitter. ``finality_for`` supplies a block's finality certificate when the
+    node has one. Raises :class:`NotFoundInState` (``CERT_NOT_FOUND``) when the hash is not
+    anchored."""
     h = app.info().height if height is None else height
     anchor_proof = app.prove_state(anchor_state_key(credential_hash), h)
     if anchor_proof.value is None:
@@ -61,17 +106,38 @@ def build_credential_bundle(
     anchor = decode(anchor_proof.value, CertAnchor)
     if member is None:
         member = anchor.submitter if credential is None else get_signing_member(credential)
-    block = app.get_block(h)
     return VerificationBundle(
         chain_id=app.chain_id,
         genesis_hash=app.genesis_hash.hex(),
         credential_hash=credential_hash.hex(),
-        header=BundleHeader(encode(block.header).hex(), block.proposer_signature.hex()),
+        header=_header(app, h, finality_for),
         anchor=_state(anchor_proof),
         status=_state(app.prove_state(status_state_key(credential_hash), h)),
-        identity=_state(app.prove_state(identity_state_key(member), h)),
-        accreditation=_state(
-            app.prove_state(accreditation_state_key(anchor.issuer_org, anchor.credential_type), h)
-        ),
+        issuance=_issuance(app, anchor, member, finality_for),
         credential=None if credential is None else dict(credential),
+    )
+
+
+MAX_TRUST_ORGS = 20
+
+
+def build_issuer_trust(
+    app: Application, orgs: list[str], *, finality_for: FinalityLookup | None = None
+) -> IssuerTrust:
+    """A trust file of ``orgs``: each organisation's identity record and those of its members
+    holding an issuing role, proven at the latest height. Raises the identity contract's
+    not-found error for an organisation that does not exist."""
+    if not 1 <= len(orgs) <= MAX_TRUST_ORGS:
+        raise BadRequest(f"name 1..{MAX_TRUST_ORGS} organisations")
+    h = app.info().height
+    ids: list[str] = []
+    for org in dict.fromkeys(orgs):
+        members: list[Identity] = app.query("identity", "members", {"id": org}, h)
+        ids.append(org)
+        ids += [m.id for m in members if m.kind == "member" and set(m.roles) & set(ANCHOR_ROLES)]
+    return IssuerTrust(
+        chain_id=app.chain_id,
+        genesis_hash=app.genesis_hash.hex(),
+        header=_header(app, h, finality_for),
+        identities=[_state(app.prove_state(identity_state_key(i), h)) for i in ids],
     )

@@ -37,31 +37,39 @@ from typing import Any
 from govchain.app.application import Application, StateProofResult
 from govchain.app.readers import StoreState
 from govchain.contracts.base import ReadContext
+from govchain.contracts.certs_checks import (
+    ONLINE_CODES,
+    RecordProblem,
+    check_accreditation,
+    check_anchor_matches,
+    check_issuing_key,
+    check_schema,
+    check_status,
+    check_validity,
+    get_problem_code,
+)
 from govchain.contracts.certs_records import (
-    ANCHOR_ROLES,
+    NAME,
     CertAnchor,
     CertStatus,
+    SchemaRecord,
     anchor_state_key,
     get_anchor,
-    get_schema,
     get_status,
+    schema_key,
     status_state_key,
 )
 from govchain.contracts.did import parse_did
-from govchain.contracts.governance_actions import is_accredited
-from govchain.contracts.identity import Identity, get_identity, get_org, is_key_valid_at
+from govchain.contracts.governance_actions import get_accreditation
+from govchain.contracts.identity import Identity, get_identity, get_org
 from govchain.credentials.data_integrity import ProofCheck, verify_proof
 from govchain.credentials.errors import CredentialError
-from govchain.credentials.schema import validate_subject
-from govchain.credentials.status_list import BitstringStatusListEntry
 from govchain.credentials.vc import (
     VERIFIABLE_CREDENTIAL,
     check_credential,
-    check_validity_window,
     compute_credential_hash,
     get_credential_types,
     get_issuer_id,
-    parse_datetime_stamp,
 )
 from govchain.errors import GovchainError
 
@@ -227,10 +235,6 @@ def _check_issuer(f: _Facts) -> str:
     return f"{org.id} ({org.name})"
 
 
-def _to_ms(value: Any, name: str) -> int | None:
-    return None if value is None else int(parse_datetime_stamp(value, field=name) * 1000)
-
-
 def _check_anchor(f: _Facts) -> str:
     if f.credential_hash is None:
         raise _Skip("the credential cannot be hashed")
@@ -242,17 +246,7 @@ def _check_anchor(f: _Facts) -> str:
             "issued on this chain",
         )
     f.anchor = anchor
-    if anchor.issuer_org != f.issuer_org:
-        raise _Fail("CERT_ANCHOR_MISMATCH", f"anchored for issuer {anchor.issuer_org!r}")
-    if anchor.credential_type not in get_credential_types(f.vc):
-        raise _Fail("CERT_ANCHOR_MISMATCH", f"anchored as type {anchor.credential_type!r}")
-    window = (
-        _to_ms(f.vc.get("validFrom"), "validFrom"),
-        _to_ms(f.vc.get("validUntil"), "validUntil"),
-    )
-    if window != (anchor.valid_from_ms, anchor.valid_until_ms):
-        raise _Fail("CERT_ANCHOR_MISMATCH", "the validity window differs from the anchored one")
-    return f"anchored at height {anchor.height} (assurance {anchor.assurance_level})"
+    return check_anchor_matches(f.vc, anchor, f.issuer_org)
 
 
 def _check_key(f: _Facts) -> str:
@@ -263,21 +257,7 @@ def _check_key(f: _Facts) -> str:
         raise _Fail("CERT_KEY_UNKNOWN", key_step.reason or "the verification method is unknown")
     ctx = f.at_anchor()
     member = get_identity(ctx, f.member.id)
-    if member is None or member.org != f.issuer_org or member.kind != "member":
-        raise _Fail("CERT_KEY_NOT_ISSUER", f"{f.member.id} is not a member of {f.issuer_org}")
-    if member.status != "active" or not set(member.roles) & set(ANCHOR_ROLES):
-        raise _Fail(
-            "CERT_KEY_NOT_ISSUER",
-            f"{member.id} was {member.status} with roles {', '.join(member.roles) or 'none'} "
-            f"{f.where()}; issuing needs {' or '.join(ANCHOR_ROLES)}",
-        )
-    height = ctx.height
-    if not is_key_valid_at(member, f.public_key, height):
-        raise _Fail(
-            "CERT_KEY_NOT_VALID",
-            f"the key of {member.id} was not valid {f.where()} (rotated or revoked)",
-        )
-    return f"{member.id}, valid {f.where()}"
+    return check_issuing_key(member, f.member.id, f.issuer_org, f.public_key, ctx.height, f.where())
 
 
 def _check_signature(f: _Facts) -> str:
@@ -292,29 +272,22 @@ def _check_signature(f: _Facts) -> str:
 def _check_accreditation(f: _Facts) -> str:
     if f.issuer_org is None:
         raise _Skip("the issuer is not of this chain")
-    credential_type = f.credential_type()
-    if not is_accredited(f.at_anchor(), f.issuer_org, credential_type):
-        raise _Fail(
-            "CERT_NOT_ACCREDITED",
-            f"{f.issuer_org} was not accredited for {credential_type} {f.where()}",
-        )
-    return f"{f.issuer_org} accredited for {credential_type} {f.where()}"
+    credential_type, ctx = f.credential_type(), f.at_anchor()
+    return check_accreditation(
+        get_accreditation(ctx, f.issuer_org, credential_type),
+        get_org(ctx, f.issuer_org),
+        f.issuer_org,
+        credential_type,
+        f.where(),
+    )
 
 
 def _check_schema(f: _Facts) -> str:
     if f.anchor is None:
         raise _Skip("no anchor names the schema version")
-    try:
-        record = get_schema(f.latest, f.anchor.credential_type, f.anchor.schema_version)
-    except GovchainError as exc:
-        raise _Fail(exc.code, exc.message) from None
-    validate_subject(f.vc.get("credentialSubject"), record.schema())
-    return f"{record.credential_type} schema {record.version}"
-
-
-def _check_validity(f: _Facts, now_ms: int) -> str:
-    check_validity_window(f.vc, now_ms)
-    return f"valid from {f.vc.get('validFrom', '-')} until {f.vc.get('validUntil', '-')}"
+    key = schema_key(f.anchor.credential_type, f.anchor.schema_version)
+    record = f.at_anchor().other(NAME).get_as(key, SchemaRecord)
+    return check_schema(f.vc, f.anchor, record)
 
 
 def _check_status(f: _Facts) -> str:
@@ -324,24 +297,7 @@ def _check_status(f: _Facts) -> str:
     f.status = status
     if status is None:
         raise _Fail("CERT_NOT_ANCHORED", "the credential has no status record")
-    entries = f.vc.get("credentialStatus")
-    for raw in entries if isinstance(entries, list) else [] if entries is None else [entries]:
-        entry = BitstringStatusListEntry.from_json(raw)
-        if entry.status_list_index != status.status_index:
-            raise _Fail(
-                "CERT_STATUS_MISMATCH",
-                f"credentialStatus names index {entry.status_list_index}, anchored "
-                f"{status.status_index}",
-            )
-    if status.status == "revoked":
-        raise _Fail(
-            "CERT_REVOKED", f"revoked at height {status.updated_height}: {status.reason_code}"
-        )
-    if status.status == "suspended":
-        raise _Fail(
-            "CERT_SUSPENDED", f"suspended at height {status.updated_height}: {status.reason_code}"
-        )
-    return "active"
+    return check_status(f.vc, f.anchor, status)
 
 
 def _run(name: str, f: _Facts, fn: Callable[[], str]) -> CredentialCheck:
@@ -351,6 +307,8 @@ def _run(name: str, f: _Facts, fn: Callable[[], str]) -> CredentialCheck:
         return CredentialCheck(name, False, failed.code, failed.reason)
     except _Skip as skipped:
         return CredentialCheck(name, None, "", f"not checked: {skipped}")
+    except RecordProblem as problem:
+        return CredentialCheck(name, False, get_problem_code(problem, ONLINE_CODES), problem.reason)
     except GovchainError as exc:
         return CredentialCheck(name, False, exc.code, exc.message)
 
@@ -379,7 +337,7 @@ def verify_credential(
         ("signature", lambda: _check_signature(f)),
         ("accreditation", lambda: _check_accreditation(f)),
         ("schema", lambda: _check_schema(f)),
-        ("validity", lambda: _check_validity(f, now_ms)),
+        ("validity", lambda: check_validity(f.vc, now_ms)),
         ("status", lambda: _check_status(f)),
     ]
     if not isinstance(credential, Mapping):

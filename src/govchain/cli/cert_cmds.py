@@ -15,6 +15,7 @@ accredited for the type); the organisation is the one recorded in the key file u
     govchain cert revoke vc.json --reason superseded --key officer.key
     govchain cert bundle vc.json --out bundle.json          (a hash gives a bundle without the VC)
     govchain cert verify-offline bundle.json --genesis genesis.json    no network; exit 1 if invalid
+    govchain cert status-list publish --org tax --purpose revocation --key issuer.key
 
 The holder side (wallet, QR passes, SD-JWT presentations):
 :mod:`govchain.cli.cert_holder_cmds`.
@@ -43,7 +44,7 @@ from govchain.contracts.certs_records import ASSURANCE_LEVELS, MAX_BATCH, REASON
 from govchain.credentials.vc import compute_credential_id, parse_datetime_stamp
 from govchain.errors import BadRequest
 
-__all__ = ["cert"]
+__all__ = ["cert", "load_genesis_trust"]
 
 
 @click.group("cert")
@@ -330,9 +331,35 @@ def cert_bundle(ref: str, out: Path, node_url: str) -> None:
     console.print(f"bundle of {answer['credential_hash']} → {out}")
 
 
-def _trust_from_genesis(genesis_file: Path, genesis_hash: str | None) -> Any:
+@cert.command("trust-export")
+@click.option(
+    "--issuer", "orgs", multiple=True, required=True, help="An issuing organisation (repeat)."
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@node_option
+def cert_trust_export(orgs: tuple[str, ...], out: Path, node_url: str) -> None:
+    """Export a trust file: the issuing organisations' and their issuing members' identity
+    records, proven against one signed header. A verifier with the genesis resolves issuer keys
+    from it offline (`govchain cert qr-verify --trust trust.json --genesis genesis.json`).
+
+    \b
+    govchain cert trust-export --issuer tax --issuer market-regulation --out trust.json
+    """
+    from govchain.client.issuer_keys import fetch_issuer_trust
+    from govchain.credentials.bundle import encode_issuer_trust
+
+    with client_from_options(node_url) as client:
+        trust = fetch_issuer_trust(client, list(orgs))
+    out.write_bytes(encode_issuer_trust(trust) + b"\n")
+    console.print(f"trust file of {', '.join(orgs)}: {len(trust.identities)} records → {out}")
+
+
+def load_genesis_trust(
+    genesis_file: Path, genesis_hash: str | None
+) -> tuple[Any, dict[str, bytes]]:
     """The trust anchor of a network's genesis.json: its chain id, its nodes' keys and the
-    genesis block's hash (given, or computed by building block 0 as a node does)."""
+    genesis block's hash (given, or computed by building block 0 as a node does); and its
+    founding peers by node id (who sign finality certificates)."""
     import msgspec
 
     from govchain.client.verify import TrustAnchor
@@ -340,6 +367,7 @@ def _trust_from_genesis(genesis_file: Path, genesis_hash: str | None) -> Any:
     from govchain.execution import build_genesis
     from govchain.merkle import smt
     from govchain.types import Genesis, compute_block_hash
+    from govchain.types.finality import founding_peer_keys
 
     try:
         genesis = msgspec.json.decode(genesis_file.read_bytes(), type=Genesis)
@@ -351,7 +379,7 @@ def _trust_from_genesis(genesis_file: Path, genesis_hash: str | None) -> Any:
         block, _, _ = build_genesis(genesis, default_registry(), smt.MemoryNodeStore())
         digest = compute_block_hash(block.header)
     keys = [bytes.fromhex(n.public_key) for n in genesis.nodes]
-    return TrustAnchor(genesis.chain_id, digest, keys)
+    return TrustAnchor(genesis.chain_id, digest, keys), founding_peer_keys(genesis)
 
 
 @cert.command("verify-offline")
@@ -373,6 +401,11 @@ def _trust_from_genesis(genesis_file: Path, genesis_hash: str | None) -> Any:
 )
 @click.option("--max-age", type=int, default=None, help="Refuse headers older (seconds).")
 @click.option("--at-ms", type=int, default=None, help="Verify as of this time (default: now).")
+@click.option(
+    "--require-finality",
+    is_flag=True,
+    help="Refuse headers without a finality certificate of a quorum of the founding peers.",
+)
 @json_option
 def cert_verify_offline(
     file: Path,
@@ -381,9 +414,20 @@ def cert_verify_offline(
     credential_file: Path | None,
     max_age: int | None,
     at_ms: int | None,
+    require_finality: bool,
     as_json: bool,
 ) -> None:
-    """Verify a credential from its bundle with no network; exit 1 when a check fails."""
+    """Verify a credential from its bundle with no network; exit 1 when a check fails.
+
+    The bundle proves the credential's anchor and status at a recent block, and the signing
+    key, the issuer's accreditation and the schema as they stood at the anchoring block. A
+    header is trusted on its finality certificate (a quorum of the genesis peers) or on a
+    genesis node's signature.
+
+    \b
+    govchain cert verify-offline bundle.json --genesis genesis.json
+    govchain cert verify-offline bundle.json --genesis genesis.json --max-age 86400 --json
+    """
     import time
 
     import msgspec
@@ -394,13 +438,19 @@ def cert_verify_offline(
     try:
         bundle = decode_bundle(file.read_bytes())
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise BadRequest(f"{file} is not a govchain-bundle-v1 bundle: {exc}") from None
+        raise BadRequest(
+            f"{file} is not a govchain-bundle-v2 bundle: {exc}",
+            hint="Fetch a fresh bundle: `govchain cert bundle vc.json --out bundle.json`.",
+        ) from None
     if credential_file is not None:
         credential = _read_json(credential_file, "the credential")
         bundle = msgspec.structs.replace(bundle, credential=credential)
-    trust = _trust_from_genesis(genesis_file, genesis_hash)
+    trust, peers = load_genesis_trust(genesis_file, genesis_hash)
     now_ms = at_ms if at_ms is not None else int(time.time() * 1000)
-    result = verify_bundle(bundle, trust, now_ms, None if max_age is None else max_age * 1000)
+    max_age_ms = None if max_age is None else max_age * 1000
+    result = verify_bundle(
+        bundle, trust, now_ms, max_age_ms, peers=peers, require_finality=require_finality
+    )
     if as_json:
         print_json({"credential_hash": bundle.credential_hash, **result.to_json()})
     else:
@@ -452,4 +502,11 @@ def _register_holder_commands() -> None:
     register_holder_commands(cert)
 
 
+def _register_status_list_commands() -> None:
+    from govchain.cli.cert_status_list_cmds import register_status_list_commands
+
+    register_status_list_commands(cert)
+
+
 _register_holder_commands()
+_register_status_list_commands()

@@ -1,20 +1,23 @@
 """The holder's and the offline verifier's side of ``govchain cert``: wallet, QR, SD-JWT.
 
-None of these commands talks to a node.
-
-    govchain cert wallet add vc.json | list | show HASH | remove HASH   (--wallet DIR or env
-        GOVCHAIN_WALLET; default ~/.govchain/wallet)
-    govchain cert qr vc.json --key issuer.key [--png qr.png] [--svg qr.svg]
-    govchain cert qr-verify qr.txt --issuer-key HEX [--genesis genesis.json]   exit 1 if invalid
+    govchain cert wallet add vc.json --alias licence     (a W3C credential, or an SD-JWT file)
+    govchain cert wallet list | show REF | remove REF     (--wallet DIR or env GOVCHAIN_WALLET;
+        default ~/.govchain/wallet; REF = alias, hash or a unique prefix of it)
+    govchain cert qr licence --key issuer.key [--png qr.png] [--svg qr.svg]   (REF or a file)
+    govchain cert qr-verify qr.txt --bundle bundle.json --genesis genesis.json   exit 1 if invalid
+    govchain cert qr-verify qr.txt --trust trust.json --genesis genesis.json
+    govchain cert qr-verify qr.txt --node http://127.0.0.1:8700
     govchain cert sd-issue --subject subject.json --disclosable name,birthDate --age-over 18 \\
         --holder-key holder.key --key issuer.key --out cred.sdjwt
-    govchain cert present cred.sdjwt --reveal age_over_18 --holder-key holder.key \\
+    govchain cert present id-card --reveal age_over_18 --holder-key holder.key \\
         --nonce N --audience A --out presentation.txt
     govchain cert sd-verify presentation.txt --issuer-key HEX --nonce N --audience A
 
-The QR verifier trusts exactly the issuer key given with ``--issuer-key`` (hex Ed25519 public key,
-e.g. from the issuer's member record or a verified bundle); ``--genesis`` adds the check that the
-issuer's DID and the key id belong to that network.
+The QR verifier finds the issuer's key itself: offline from the credential's verification bundle
+(the key valid at issuance, proven) or from a trust file exported from the chain
+(``govchain cert trust-export``), both checked against the network's genesis; or online from the
+chain (``--node``: the key the issuer's DID had when the credential was anchored). ``--issuer-key
+HEX`` still pins one key by hand. Only ``--node`` and ``trust-export`` talk to a node.
 """
 
 from __future__ import annotations
@@ -32,27 +35,39 @@ import click
 from govchain.cli.output import console, print_json, print_kv, print_table
 from govchain.errors import BadRequest
 
-__all__ = ["register_holder_commands"]
+__all__ = [
+    "FILE_TYPE",
+    "OUT_TYPE",
+    "credential_from",
+    "json_flag",
+    "load_key_file",
+    "public_key_from_hex",
+    "read_json",
+    "read_text",
+    "register_holder_commands",
+    "seconds_of",
+    "wallet_option",
+]
 
-_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-_OUT = click.Path(dir_okay=False, path_type=Path)
+FILE_TYPE = click.Path(exists=True, dir_okay=False, path_type=Path)
+OUT_TYPE = click.Path(dir_okay=False, path_type=Path)
 
 
-def _read_json(path: Path, what: str) -> Any:
+def read_json(path: Path, what: str) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise BadRequest(f"cannot read {what} {path}: {exc}") from None
 
 
-def _read_text(path: Path, what: str) -> str:
+def read_text(path: Path, what: str) -> str:
     try:
         return path.read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise BadRequest(f"cannot read {what} {path}: {exc}") from None
 
 
-def _public_key_hex(value: str) -> bytes:
+def public_key_from_hex(value: str) -> bytes:
     try:
         raw = bytes.fromhex(value)
     except ValueError:
@@ -62,13 +77,13 @@ def _public_key_hex(value: str) -> bytes:
     return raw
 
 
-def _load_key(path: Path) -> Any:
+def load_key_file(path: Path) -> Any:
     from govchain.node.config import load_key
 
     return load_key(path)
 
 
-def _seconds(stamp: str | None, field: str) -> int | None:
+def seconds_of(stamp: str | None, field: str) -> int | None:
     from govchain.credentials.vc import parse_datetime_stamp
 
     return None if stamp is None else int(parse_datetime_stamp(stamp, field=field))
@@ -80,10 +95,30 @@ def _write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
+def credential_from(ref: str, wallet_dir: Path | None) -> tuple[dict[str, Any], str]:
+    """A W3C credential from a FILE, else from the wallet (alias, hash or prefix); and a label."""
+    from govchain.client.wallet import Wallet
+
+    path = Path(ref)
+    if path.is_file():
+        return read_json(path, "the credential"), str(path)
+    return Wallet.open(wallet_dir).get(ref), f"wallet:{ref}"
+
+
+def _sd_jwt(ref: str, wallet_dir: Path | None) -> str:
+    """An SD-JWT from a FILE, else from the wallet."""
+    from govchain.client.wallet import Wallet
+
+    path = Path(ref)
+    if path.is_file():
+        return read_text(path, "the SD-JWT")
+    return Wallet.open(wallet_dir).get_sd_jwt(ref)
+
+
 # --- wallet ----------------------------------------------------------------------------------
 
 
-def _wallet_option(f: Any) -> Any:
+def wallet_option(f: Any) -> Any:
     return click.option(
         "--wallet",
         "wallet_dir",
@@ -94,7 +129,7 @@ def _wallet_option(f: Any) -> Any:
     )(f)
 
 
-def _json_flag(f: Any) -> Any:
+def json_flag(f: Any) -> Any:
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")(f)
 
 
@@ -104,24 +139,38 @@ def wallet_group() -> None:
 
 
 @wallet_group.command("add")
-@click.argument("file", type=_FILE)
-@_wallet_option
-@_json_flag
-def wallet_add(file: Path, wallet_dir: Path | None, as_json: bool) -> None:
-    """Store the signed credential FILE in the wallet."""
+@click.argument("file", type=FILE_TYPE)
+@click.option("--alias", default=None, help="A short name to use instead of the hash.")
+@wallet_option
+@json_flag
+def wallet_add(file: Path, alias: str | None, wallet_dir: Path | None, as_json: bool) -> None:
+    """Store the signed credential FILE in the wallet: a W3C credential (JSON) or an SD-JWT
+    (text, e.g. from `govchain cert sd-issue`).
+
+    \b
+    govchain cert wallet add vc.json --alias licence
+    govchain cert wallet add cred.sdjwt --alias id-card
+    """
     from govchain.client.wallet import Wallet
 
     wallet = Wallet.open(wallet_dir)
-    digest = wallet.add(_read_json(file, "the credential"))
+    text = read_text(file, "the credential")
+    credential: Any = text
+    if text.startswith("{"):
+        credential = read_json(file, "the credential")
+    digest = wallet.add(credential, alias=alias)
+    kind = "sd-jwt" if isinstance(credential, str) else "vc"
     if as_json:
-        print_json({"hash": digest, "wallet": str(wallet.directory)})
+        print_json(
+            {"hash": digest, "format": kind, "alias": alias, "wallet": str(wallet.directory)}
+        )
         return
-    console.print(f"[green]added[/] {digest}")
+    console.print(f"[green]added[/] {kind} {digest}" + (f" as {alias}" if alias else ""))
 
 
 @wallet_group.command("list")
-@_wallet_option
-@_json_flag
+@wallet_option
+@json_flag
 def wallet_list(wallet_dir: Path | None, as_json: bool) -> None:
     """The stored credentials: type, issuer, subject, validity, hash."""
     from govchain.client.wallet import Wallet
@@ -132,25 +181,36 @@ def wallet_list(wallet_dir: Path | None, as_json: bool) -> None:
         return
     print_table(
         f"wallet ({len(entries)} credentials)",
-        ["type", "issuer", "subject", "valid from", "valid until", "hash"],
+        ["alias", "type", "issuer", "subject", "valid until", "hash"],
         [
-            (e.credential_type, e.issuer, e.subject_id, e.valid_from, e.valid_until, e.hash)
+            (
+                e.alias,
+                e.credential_type + (" (SD-JWT)" if e.format == "sd-jwt" else ""),
+                e.issuer,
+                e.subject_id,
+                e.valid_until,
+                e.hash,
+            )
             for e in entries
         ],
     )
 
 
 @wallet_group.command("show")
-@click.argument("ref", metavar="HASH")
-@_wallet_option
-@_json_flag
+@click.argument("ref", metavar="REF")
+@wallet_option
+@json_flag
 def wallet_show(ref: str, wallet_dir: Path | None, as_json: bool) -> None:
-    """A stored credential (HASH or a unique prefix of it)."""
+    """A stored credential (its alias, hash or a unique prefix of the hash)."""
     from govchain.client.wallet import Wallet, describe
 
     wallet = Wallet.open(wallet_dir)
-    digest = wallet.resolve(ref)
-    credential = wallet.get(digest)
+    item = wallet.get_item(ref)
+    digest = item.hash
+    if item.sd_jwt is not None:
+        _show_sd_jwt(item.sd_jwt, digest, as_json)
+        return
+    credential = item.vc or {}
     if as_json:
         print_json(credential)
         return
@@ -167,10 +227,31 @@ def wallet_show(ref: str, wallet_dir: Path | None, as_json: bool) -> None:
     print_kv(f"credential {digest}", rows)
 
 
+def _show_sd_jwt(text: str, digest: str, as_json: bool) -> None:
+    """An SD-JWT's open claims and the names of the claims its holder may disclose."""
+    from govchain.client.wallet import describe_sd_jwt
+    from govchain.credentials.sdjwt import get_disclosable_paths
+
+    entry = describe_sd_jwt(text, digest)
+    disclosable = sorted(".".join(map(str, p)) for p in get_disclosable_paths(text))
+    if as_json:
+        print_json({**entry.to_json(), "disclosable": disclosable})
+        return
+    rows: list[tuple[str, Any]] = [
+        ("format", "SD-JWT"),
+        ("type", entry.credential_type),
+        ("issuer", entry.issuer),
+        ("subject", entry.subject_id),
+        ("valid until", entry.valid_until),
+        ("disclosable", ", ".join(disclosable) or "-"),
+    ]
+    print_kv(f"credential {digest}", rows)
+
+
 @wallet_group.command("remove")
-@click.argument("ref", metavar="HASH")
-@_wallet_option
-@_json_flag
+@click.argument("ref", metavar="REF")
+@wallet_option
+@json_flag
 def wallet_remove(ref: str, wallet_dir: Path | None, as_json: bool) -> None:
     """Delete a stored credential."""
     from govchain.client.wallet import Wallet
@@ -180,144 +261,6 @@ def wallet_remove(ref: str, wallet_dir: Path | None, as_json: bool) -> None:
         print_json({"removed": digest})
         return
     console.print(f"removed {digest}")
-
-
-# --- QR --------------------------------------------------------------------------------------
-
-
-def build_qr_claims(vc: Mapping[str, Any], digest: str, iat: int) -> Any:
-    """The CWT claims of a credential's compact pass."""
-    from govchain.credentials.cose import CwtClaims
-
-    types = [t for t in vc.get("type", []) if t != "VerifiableCredential"]
-    issuer = vc.get("issuer")
-    if isinstance(issuer, Mapping):
-        issuer = issuer.get("id")
-    subject = vc.get("credentialSubject")
-    subject_id = subject.get("id") if isinstance(subject, Mapping) else None
-    claims: dict[str, Any] = {"hash": digest, "type": types[0] if types else ""}
-    return CwtClaims(
-        iss=issuer if isinstance(issuer, str) else None,
-        sub=subject_id if isinstance(subject_id, str) else None,
-        iat=iat,
-        nbf=_seconds(vc.get("validFrom"), "validFrom"),
-        exp=_seconds(vc.get("validUntil"), "validUntil"),
-        claims=claims,
-    )
-
-
-def qr_command(
-    file: Path, key_file: Path, png: Path | None, svg: Path | None, as_json: bool
-) -> None:
-    """Encode the credential FILE as a compact signed pass (HC1: + Base45(zlib(COSE_Sign1 CWT))),
-    signed with EdDSA by the issuer key that signed it; print it as a QR code."""
-    from govchain.credentials.data_integrity import verify_proof
-    from govchain.credentials.qr import encode_qr_payload
-    from govchain.credentials.qr_render import render_qr_png, render_qr_svg, render_qr_terminal
-    from govchain.credentials.vc import compute_credential_id
-
-    vc = _read_json(file, "the credential")
-    key = _load_key(key_file)
-    proof = vc.get("proof") if isinstance(vc, Mapping) else None
-    method = proof.get("verificationMethod") if isinstance(proof, Mapping) else None
-    if not isinstance(method, str):
-        raise BadRequest(f"{file} has no Data Integrity proof naming its verification method")
-    if not verify_proof(vc, resolve_key=lambda _m: key.public_key).verified:
-        raise BadRequest(
-            f"{key_file} did not sign {file}: its proof does not verify with it",
-            hint="Pass --key with the issuer key that signed the credential.",
-        )
-    digest = compute_credential_id(vc)
-    claims = build_qr_claims(vc, digest, int(time.time()))
-    text = encode_qr_payload(claims, key, method.encode("utf-8"))
-    if png is not None:
-        png.write_bytes(render_qr_png(text))
-    if svg is not None:
-        svg.write_bytes(render_qr_svg(text))
-    if as_json:
-        print_json({"hash": digest, "kid": method, "qr": text, "png": png, "svg": svg})
-        return
-    click.echo(render_qr_terminal(text))
-    click.echo(text)
-    console.print(f"credential {digest}, kid {method}, {len(text)} characters")
-
-
-def qr_verify_command(ref: str, issuer_key: str, genesis_file: Path | None, as_json: bool) -> None:
-    """Decode and verify a QR pass offline (the text, or a file holding it); exit 1 on failure."""
-    from govchain.credentials.qr import StepStatus, decode_qr_payload
-
-    path = Path(ref)
-    text = _read_text(path, "the QR text") if path.is_file() else ref.strip()
-    public = _public_key_hex(issuer_key)
-    decoded = decode_qr_payload(
-        text, key_or_cert_resolver=lambda _kid: public, now=int(time.time())
-    )
-    steps = [
-        {"step": str(s.step), "status": str(s.status), "reason": s.reason, "message": s.message}
-        for s in decoded.steps
-    ]
-    chain_error = None
-    if decoded.ok and genesis_file is not None:
-        chain_error = _check_chain(genesis_file, decoded.claims, decoded.kid)
-        steps.append(
-            {
-                "step": "chain",
-                "status": "failed" if chain_error else "passed",
-                "reason": "QR_WRONG_CHAIN" if chain_error else None,
-                "message": chain_error or "issuer DID and key id of this network",
-            }
-        )
-    valid = decoded.ok and chain_error is None
-    reason = decoded.reason or ("QR_WRONG_CHAIN" if chain_error else None)
-    claims = decoded.claims
-    summary = None
-    if claims is not None:
-        extra = dict(claims.claims or {})
-        summary = {
-            "hash": extra.get("hash"),
-            "type": extra.get("type"),
-            "issuer": claims.iss,
-            "subject": claims.sub,
-            "nbf": claims.nbf,
-            "exp": claims.exp,
-            "kid": None if decoded.kid is None else decoded.kid.decode("utf-8", "replace"),
-        }
-    if as_json:
-        print_json({"valid": valid, "reason": reason, "steps": steps, "claims": summary})
-    else:
-        mark = {
-            str(StepStatus.PASSED): "[green]ok[/]",
-            str(StepStatus.FAILED): "[red]FAILED[/]",
-            str(StepStatus.SKIPPED): "[yellow]-[/]",
-        }
-        print_table(
-            "QR pass",
-            ["step", "result", "reason", "detail"],
-            [(s["step"], mark[str(s["status"])], s["reason"], s["message"]) for s in steps],
-        )
-        if summary is not None:
-            print_kv("claims", list(summary.items()))
-        verdict = "[green]VALID[/]" if valid else f"[red]INVALID[/] {reason}"
-        console.print(verdict)
-    if not valid:
-        raise SystemExit(1)
-
-
-def _check_chain(genesis_file: Path, claims: Any, kid: bytes | None) -> str | None:
-    from govchain.contracts.did import parse_did
-    from govchain.errors import GovchainError
-
-    genesis = _read_json(genesis_file, "the genesis")
-    chain_id = genesis.get("chain_id") if isinstance(genesis, Mapping) else None
-    method = (kid or b"").decode("utf-8", "replace").split("#", 1)[0]
-    for what, did in (("issuer", claims.iss or ""), ("key", method)):
-        try:
-            did_chain, _ = parse_did(did)
-        except GovchainError:
-            return f"the {what} {did[:80]!r} is not a govchain DID"
-        if did_chain != chain_id:
-            return f"the {what} DID is of chain {did_chain!r}, not {chain_id!r}"
-    return None
 
 
 # --- SD-JWT ----------------------------------------------------------------------------------
@@ -349,10 +292,10 @@ def sd_issue_command(
     from govchain.credentials.sdjwt import issue_sd_jwt
     from govchain.credentials.sdjwt_derived import compute_derived_claims
 
-    subject = _read_json(subject_file, "the subject")
+    subject = read_json(subject_file, "the subject")
     if not isinstance(subject, dict):
         raise BadRequest(f"{subject_file} must hold a JSON object of claims")
-    key, holder = _load_key(key_file), _load_key(holder_key_file)
+    key, holder = load_key_file(key_file), load_key_file(holder_key_file)
     now = datetime.datetime.now(datetime.UTC)
     claims = dict(subject)
     paths = _paths(disclosable)
@@ -384,20 +327,22 @@ def sd_issue_command(
 
 
 def present_command(
-    file: Path,
+    ref: str,
     reveal: str,
     holder_key_file: Path,
     nonce: str,
     audience: str,
     out: Path | None,
+    wallet_dir: Path | None,
 ) -> None:
-    """The holder's presentation revealing only the chosen claims, bound to nonce and audience."""
+    """The holder's presentation of an SD-JWT (a FILE, or REF in the wallet) revealing only the
+    chosen claims, bound to nonce and audience."""
     from govchain.credentials.sdjwt import present
 
     text = present(
-        _read_text(file, "the SD-JWT"),
+        _sd_jwt(ref, wallet_dir),
         reveal=_paths(reveal),
-        holder_key=_load_key(holder_key_file),
+        holder_key=load_key_file(holder_key_file),
         nonce=nonce,
         audience=audience,
         iat=int(time.time()),
@@ -417,9 +362,9 @@ def sd_verify_command(
     from govchain.credentials.jose import ed25519_public_jwk
     from govchain.credentials.sdjwt import verify_presentation
 
-    jwk = ed25519_public_jwk(_public_key_hex(issuer_key))
+    jwk = ed25519_public_jwk(public_key_from_hex(issuer_key))
     verified = verify_presentation(
-        _read_text(file, "the presentation"),
+        read_text(file, "the presentation"),
         issuer_key_resolver=lambda _iss, _kid: jwk,
         expected_nonce=nonce,
         expected_audience=audience,
@@ -452,41 +397,21 @@ def sd_verify_command(
 
 def register_holder_commands(cert: click.Group) -> None:
     """Add the wallet, QR and SD-JWT commands to the ``cert`` group."""
+    from govchain.cli.cert_qr_cmds import register_qr_commands
+
     cert.add_command(wallet_group)
 
-    cert.command("qr")(
-        click.argument("file", type=_FILE)(
-            click.option("--key", "key_file", type=_FILE, required=True, help="Issuer key file.")(
-                click.option("--png", type=_OUT, default=None, help="Also write a PNG.")(
-                    click.option("--svg", type=_OUT, default=None, help="Also write an SVG.")(
-                        _json_flag(qr_command)
-                    )
-                )
-            )
-        )
-    )
+    register_qr_commands(cert)
+
     issuer_key = click.option(
         "--issuer-key", required=True, help="The issuer's Ed25519 public key (hex)."
     )
-    cert.command("qr-verify")(
-        click.argument("ref", metavar="TEXT_OR_FILE")(
-            issuer_key(
-                click.option(
-                    "--genesis",
-                    "genesis_file",
-                    type=_FILE,
-                    default=None,
-                    help="Also check the issuer DID and key id are of this network.",
-                )(_json_flag(qr_verify_command))
-            )
-        )
-    )
     holder_key = click.option(
-        "--holder-key", "holder_key_file", type=_FILE, required=True, help="Holder key file."
+        "--holder-key", "holder_key_file", type=FILE_TYPE, required=True, help="Holder key file."
     )
     sd_issue = sd_issue_command
     for option in (
-        click.option("--subject", "subject_file", type=_FILE, required=True),
+        click.option("--subject", "subject_file", type=FILE_TYPE, required=True),
         click.option("--disclosable", default="", help="Comma-separated claim paths (a.b.0)."),
         click.option(
             "--age-over", type=int, multiple=True, help="Add a disclosable age_over_N claim."
@@ -496,31 +421,32 @@ def register_holder_commands(cert: click.Group) -> None:
         click.option("--kid", default=None, help="Default: the issuer key's did:key id."),
         click.option("--expires-in-days", type=click.IntRange(1), default=365, show_default=True),
         holder_key,
-        click.option("--key", "key_file", type=_FILE, required=True, help="Issuer key file."),
-        click.option("--out", type=_OUT, required=True),
+        click.option("--key", "key_file", type=FILE_TYPE, required=True, help="Issuer key file."),
+        click.option("--out", type=OUT_TYPE, required=True),
     ):
         sd_issue = option(sd_issue)
     cert.command("sd-issue")(sd_issue)
 
     present_ = present_command
     for option in (
-        click.argument("file", type=_FILE),
+        click.argument("ref", metavar="FILE|REF"),
         click.option("--reveal", required=True, help="Comma-separated claim paths to reveal."),
         holder_key,
         click.option("--nonce", required=True),
         click.option("--audience", required=True),
-        click.option("--out", type=_OUT, default=None, help="Default: print it."),
+        click.option("--out", type=OUT_TYPE, default=None, help="Default: print it."),
+        wallet_option,
     ):
         present_ = option(present_)
     cert.command("present")(present_)
 
     sd_verify = sd_verify_command
     for option in (
-        click.argument("file", type=_FILE),
+        click.argument("file", type=FILE_TYPE),
         issuer_key,
         click.option("--nonce", required=True),
         click.option("--audience", required=True),
         click.option("--max-age", type=int, default=300, show_default=True, help="KB-JWT age."),
     ):
         sd_verify = option(sd_verify)
-    cert.command("sd-verify")(_json_flag(sd_verify))
+    cert.command("sd-verify")(json_flag(sd_verify))

@@ -1,32 +1,36 @@
 """Offline verification of a credential with its :class:`VerificationBundle` — no network.
 
-:func:`verify_bundle` needs only the chain's trust anchor (chain id, genesis hash, node keys) and
-the time. It runs every check of :data:`BUNDLE_CHECKS` and names each one's outcome:
+:func:`verify_bundle` needs only the chain's trust anchor (chain id, genesis hash, node keys; for
+finality certificates the founding peers by node id) and the time. It runs every check of
+:data:`BUNDLE_CHECKS` and names each one's outcome:
 
-    format         a ``govchain-bundle-v1`` bundle carrying a VC 2.0 credential (BUNDLE_MALFORMED,
+    format         a ``govchain-bundle-v2`` bundle carrying a VC 2.0 credential (BUNDLE_MALFORMED,
                    CRED_MALFORMED)
-    chain          the bundle, its header, the issuer's and the key's DIDs are of the trusted chain
-                   and genesis (BUNDLE_WRONG_CHAIN)
-    header         the header's hash is computed from its bytes and signed by a trusted node key
-                   (BUNDLE_UNTRUSTED_HEADER)
-    proofs         each record's exact raw bytes are proven against the header's state root, under
-                   the key the verifier derives itself (BUNDLE_BAD_PROOF)
+    chain          the bundle, its headers, the issuer's and the key's DIDs are of the trusted
+                   chain and genesis (BUNDLE_WRONG_CHAIN)
+    header         both headers' hashes are computed from their bytes; each carries a finality
+                   certificate of a quorum of the founding peers, or is signed by a trusted node
+                   key (BUNDLE_UNTRUSTED_HEADER; BUNDLE_NO_FINALITY when finality is required)
+    proofs         each record's exact raw bytes are proven against its header's state root, under
+                   the key the verifier derives itself; the issuance header is the anchoring
+                   block's (BUNDLE_BAD_PROOF)
     anchor         the proven anchor is of ``compute_credential_hash(credential)``, its issuer,
                    type and validity window (BUNDLE_ANCHOR_MISMATCH)
     signature      the Data Integrity proof verifies with the key of the proven identity record
                    (CRED_BAD_PROOF, CRED_MALFORMED, ...)
-    key            that key belonged to a member of the issuer and was valid at the anchoring
-                   height (BUNDLE_KEY_NOT_VALID)
-    accreditation  the issuer was accredited for the type at the anchoring height
+    key            at the anchoring height, that key was valid and its holder an active member of
+                   the issuer with an issuing role (BUNDLE_KEY_NOT_VALID)
+    accreditation  at the anchoring height, the issuer was active and accredited for the type
                    (BUNDLE_NOT_ACCREDITED)
+    schema         credentialSubject matches the anchored schema version (BUNDLE_UNKNOWN_SCHEMA,
+                   CRED_SCHEMA_INVALID)
     validity       validFrom <= now <= validUntil (BUNDLE_EXPIRED, CRED_NOT_YET_VALID)
-    status         active at the header's height (BUNDLE_REVOKED, BUNDLE_SUSPENDED)
-    freshness      with ``max_age_ms``: the header is at most that old (BUNDLE_STALE)
+    status         active at the recent header's height (BUNDLE_REVOKED, BUNDLE_SUSPENDED)
+    freshness      with ``max_age_ms``: the recent header is at most that old (BUNDLE_STALE)
 
-Issuing roles at the anchoring height: when the signing member is the anchor's submitter, the
-certs contract checked its role when it accepted the anchor; otherwise the member's record at the
-header's height must show it active with an issuing role. See :mod:`govchain.credentials.bundle`
-for what "at the anchoring height" can and cannot prove from one header.
+The record-level checks (anchor, key, accreditation, schema, validity, status) are
+:mod:`govchain.contracts.certs_checks`, the very checker online verification runs, over the same
+records as they stood at the same heights: the two answer alike.
 """
 
 from __future__ import annotations
@@ -38,38 +42,46 @@ from typing import Any, TypeVar
 import msgspec
 
 from govchain.client.verify import TrustAnchor
+from govchain.contracts.certs_checks import (
+    OFFLINE_CODES,
+    RecordProblem,
+    check_accreditation,
+    check_anchor_matches,
+    check_issuing_key,
+    check_schema,
+    check_status,
+    check_validity,
+    get_problem_code,
+)
 from govchain.contracts.certs_records import (
-    ANCHOR_ROLES,
     CertAnchor,
     CertStatus,
+    SchemaRecord,
     anchor_state_key,
+    schema_state_key,
     status_state_key,
 )
 from govchain.contracts.did import parse_did
 from govchain.contracts.governance_actions import Accreditation, accreditation_state_key
-from govchain.contracts.identity import Identity, identity_state_key, is_key_valid_at
-from govchain.credentials.bundle import BUNDLE_FORMAT, BundleState, VerificationBundle
+from govchain.contracts.identity import Identity, identity_state_key
+from govchain.credentials.bundle import BUNDLE_FORMAT, BundleHeader, BundleState, VerificationBundle
 from govchain.credentials.data_integrity import verify_proof
-from govchain.credentials.status_list import BitstringStatusListEntry
-from govchain.credentials.vc import (
-    check_credential,
-    check_validity_window,
-    compute_credential_hash,
-    get_credential_types,
-    get_issuer_id,
-    parse_datetime_stamp,
-)
+from govchain.credentials.vc import check_credential, compute_credential_hash, get_issuer_id
 from govchain.crypto.signing import ED25519, get_scheme
 from govchain.encoding import decode
 from govchain.errors import GovchainError
 from govchain.merkle import smt
 from govchain.types import BlockHeader, compute_block_hash, header_sign_bytes
+from govchain.types.finality import FinalityCertificate, get_certificate_problem
 
 __all__ = [
     "BUNDLE_CHECKS",
     "BundleCheck",
     "BundleVerification",
+    "UntrustedHeader",
+    "prove_bundle_state",
     "verify_bundle",
+    "verify_bundle_header",
 ]
 
 _T = TypeVar("_T")
@@ -83,6 +95,7 @@ BUNDLE_CHECKS = (
     "signature",
     "key",
     "accreditation",
+    "schema",
     "validity",
     "status",
     "freshness",
@@ -105,7 +118,7 @@ class BundleCheck:
 @dataclass(frozen=True)
 class BundleVerification:
     checks: list[BundleCheck]
-    height: int | None = None  # the header's height
+    height: int | None = None  # the recent header's height
     header_time_ms: int | None = None
 
     @property
@@ -130,6 +143,15 @@ class BundleVerification:
         }
 
 
+class UntrustedHeader(GovchainError):
+    """A signed header or a state proof a verifier was given does not hold."""
+
+    code = "BUNDLE_UNTRUSTED_HEADER"
+    status = 422
+    title = "Untrusted header or proof"
+    default_hint = "Export the file again from a node of the trusted network."
+
+
 class _Fail(Exception):
     def __init__(self, code: str, reason: str) -> None:
         super().__init__(reason)
@@ -140,10 +162,17 @@ class _Skip(Exception):
     pass
 
 
+@dataclass
+class _Trust:
+    anchor: TrustAnchor
+    peers: Mapping[str, bytes] | None  # founding peers by node id (finality certificates)
+    require_finality: bool
+
+
 class _Facts:
     """What the checks learn from each other."""
 
-    def __init__(self, bundle: Any, trust: TrustAnchor) -> None:
+    def __init__(self, bundle: Any, trust: _Trust) -> None:
         self.bundle = bundle
         self.trust = trust
         self.vc: Mapping[str, Any] = {}
@@ -151,14 +180,21 @@ class _Facts:
         self.method = ""
         self.member_id = ""
         self.key_position = 0
-        self.header: BlockHeader | None = None
+        self.header: BlockHeader | None = None  # the recent one: anchor and status
+        self.issued: BlockHeader | None = None  # the anchoring block's: the issuance facts
         self.anchor: CertAnchor | None = None
         self.status: CertStatus | None = None
         self.identity: Identity | None = None
+        self.org: Identity | None = None
         self.accreditation: Accreditation | None = None
+        self.schema: SchemaRecord | None = None
         self.public_key: bytes | None = None
         self.formed = False
         self.proven = False
+
+    def where(self) -> str:
+        assert self.anchor is not None
+        return f"at the anchoring height {self.anchor.height}"
 
 
 def _unhex(value: str | None, what: str) -> bytes:
@@ -194,7 +230,7 @@ def _check_format(f: _Facts) -> str:
 def _check_chain(f: _Facts) -> str:
     if not f.formed:
         raise _Skip("the bundle is malformed")
-    b, trust = f.bundle, f.trust
+    b, trust = f.bundle, f.trust.anchor
     if b.chain_id != trust.chain_id:
         raise _Fail("BUNDLE_WRONG_CHAIN", f"bundle of chain {b.chain_id!r}, not {trust.chain_id!r}")
     if _unhex(b.genesis_hash, "genesis_hash") != trust.genesis_hash:
@@ -207,40 +243,100 @@ def _check_chain(f: _Facts) -> str:
     return f"chain {trust.chain_id}"
 
 
-def _check_header(f: _Facts) -> str:
-    if not f.formed:
-        raise _Skip("the bundle is malformed")
-    raw = _unhex(f.bundle.header.header_raw, "header_raw")
+def _finality_problem(t: _Trust, raw: bytes, header: BlockHeader, block_hash: bytes) -> str | None:
+    assert t.peers is not None
+    try:
+        cert = decode(raw, FinalityCertificate)
+    except (msgspec.DecodeError, msgspec.ValidationError, GovchainError):
+        return "the finality certificate does not decode"
+    if cert.height != header.height:
+        return f"the finality certificate is for height {cert.height}"
+    return get_certificate_problem(
+        cert,
+        t.anchor.chain_id,
+        t.peers,
+        block_hash=block_hash,
+        state_root=header.state_root,
+    )
+
+
+def _trust_header(t: _Trust, entry: BundleHeader, what: str) -> tuple[BlockHeader, str]:
+    """The decoded header if trusted, and on what basis."""
+    raw = _unhex(entry.header_raw, f"{what} header_raw")
     try:
         header = decode(raw, BlockHeader)
     except (msgspec.DecodeError, msgspec.ValidationError, GovchainError):
-        raise _Fail("BUNDLE_MALFORMED", "header_raw is not a block header") from None
-    if header.chain_id != f.trust.chain_id:
-        raise _Fail("BUNDLE_WRONG_CHAIN", f"the header is of chain {header.chain_id!r}")
+        raise _Fail("BUNDLE_MALFORMED", f"the {what} header_raw is not a block header") from None
+    trust = t.anchor
+    if header.chain_id != trust.chain_id:
+        raise _Fail("BUNDLE_WRONG_CHAIN", f"the {what} header is of chain {header.chain_id!r}")
     block_hash = compute_block_hash(header)
-    signature = _unhex(f.bundle.header.proposer_signature, "proposer_signature")
+    if entry.finality is not None and t.peers is not None:
+        problem = _finality_problem(t, _unhex(entry.finality, "finality"), header, block_hash)
+        if problem is not None:
+            raise _Fail("BUNDLE_UNTRUSTED_HEADER", f"block {header.height}: {problem}")
+        return header, "finalised by a quorum of the founding peers"
+    if t.require_finality and header.height != 0:
+        raise _Fail("BUNDLE_NO_FINALITY", f"block {header.height} carries no finality certificate")
+    signature = _unhex(entry.proposer_signature, "proposer_signature")
     if header.height == 0:
-        ok = block_hash == f.trust.genesis_hash
+        ok = block_hash == trust.genesis_hash
     else:
-        ok = header.proposer in f.trust.node_keys and get_scheme(ED25519).verify(
+        ok = header.proposer in trust.node_keys and get_scheme(ED25519).verify(
             header.proposer, header_sign_bytes(block_hash), signature
         )
     if not ok:
         raise _Fail(
             "BUNDLE_UNTRUSTED_HEADER", f"block {header.height} is not signed by a trusted node"
         )
-    f.header = header
-    return f"block {header.height} signed by a trusted node"
+    return header, "signed by a trusted node"
 
 
-def _prove(f: _Facts, entry: BundleState, key: bytes, what: str) -> bytes | None:
-    assert f.header is not None
+def _check_header(f: _Facts) -> str:
+    if not f.formed:
+        raise _Skip("the bundle is malformed")
+    recent, issued = f.bundle.header, f.bundle.issuance.header
+    f.header, basis = _trust_header(f.trust, recent, "recent")
+    if issued == recent:
+        f.issued = f.header
+        return f"block {f.header.height} {basis}"
+    f.issued, issued_basis = _trust_header(f.trust, issued, "issuance")
+    return f"blocks {f.issued.height} ({issued_basis}) and {f.header.height} ({basis})"
+
+
+def verify_bundle_header(
+    entry: BundleHeader,
+    trust: TrustAnchor,
+    *,
+    peers: Mapping[str, bytes] | None = None,
+    require_finality: bool = False,
+) -> BlockHeader:
+    """A bundle-style signed header, decoded, when it is trusted on the same basis as a bundle's
+    (finality certificate of a quorum of ``peers``, else a trusted node's signature); raises
+    :class:`UntrustedHeader` with the reason otherwise."""
+    try:
+        header, _ = _trust_header(_Trust(trust, peers, require_finality), entry, "signed")
+    except _Fail as failed:
+        raise UntrustedHeader(failed.reason, reason_code=failed.code) from None
+    return header
+
+
+def prove_bundle_state(header: BlockHeader, entry: BundleState, key: bytes) -> bytes | None:
+    """The value ``entry`` proves under ``key`` against ``header``'s state root; raises
+    :class:`UntrustedHeader` (``BUNDLE_BAD_PROOF``) when the proof does not hold."""
+    try:
+        return _prove(header, entry, key, "state")
+    except _Fail as failed:
+        raise UntrustedHeader(failed.reason, reason_code=failed.code) from None
+
+
+def _prove(header: BlockHeader, entry: BundleState, key: bytes, what: str) -> bytes | None:
     if _unhex(entry.key, f"{what} key") != key:
         raise _Fail("BUNDLE_BAD_PROOF", f"the {what} proof is for another key")
     value = None if entry.value is None else _unhex(entry.value, f"{what} value")
     try:
         proof = smt.decode_state_proof(_unhex(entry.proof, f"{what} proof"))
-        smt.verify_state_proof(f.header.state_root, key, value, proof)
+        smt.verify_state_proof(header.state_root, key, value, proof)
     except (GovchainError, msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise _Fail("BUNDLE_BAD_PROOF", f"the {what} proof does not verify: {exc}") from None
     return value
@@ -249,33 +345,51 @@ def _prove(f: _Facts, entry: BundleState, key: bytes, what: str) -> bytes | None
 def _record(raw: bytes | None, type_: type[_T], code: str, what: str) -> _T:
     if raw is None:
         raise _Fail(code, f"the state proves there is no {what}")
+    return _decoded(raw, type_, what)
+
+
+def _decoded(raw: bytes, type_: type[_T], what: str) -> _T:
     try:
         return decode(raw, type_)
     except (msgspec.DecodeError, msgspec.ValidationError, GovchainError):
         raise _Fail("BUNDLE_BAD_PROOF", f"the proven {what} record does not decode") from None
 
 
+def _optional(raw: bytes | None, type_: type[_T], what: str) -> _T | None:
+    return None if raw is None else _decoded(raw, type_, what)
+
+
 def _check_proofs(f: _Facts) -> str:
-    if f.header is None or not f.issuer_org:
-        raise _Skip("the header or the chain is not trusted")
-    b = f.bundle
+    if f.header is None or f.issued is None or not f.issuer_org:
+        raise _Skip("the headers or the chain are not trusted")
+    b, recent, issued = f.bundle, f.header, f.issued
     digest = _unhex(b.credential_hash, "credential_hash")
-    anchor_raw = _prove(f, b.anchor, anchor_state_key(digest), "anchor")
-    status_raw = _prove(f, b.status, status_state_key(digest), "status")
-    identity_raw = _prove(f, b.identity, identity_state_key(f.member_id), "identity")
-    f.anchor = _record(anchor_raw, CertAnchor, "BUNDLE_ANCHOR_MISMATCH", "anchor")
+    anchor_raw = _prove(recent, b.anchor, anchor_state_key(digest), "anchor")
+    status_raw = _prove(recent, b.status, status_state_key(digest), "status")
+    f.anchor = anchor = _record(anchor_raw, CertAnchor, "BUNDLE_ANCHOR_MISMATCH", "anchor")
     f.status = _record(status_raw, CertStatus, "BUNDLE_ANCHOR_MISMATCH", "status")
-    f.identity = _record(identity_raw, Identity, "BUNDLE_KEY_NOT_VALID", "identity")
-    key = accreditation_state_key(f.anchor.issuer_org, f.anchor.credential_type)
-    accreditation_raw = _prove(f, b.accreditation, key, "accreditation")
-    if accreditation_raw is not None:
-        f.accreditation = _record(accreditation_raw, Accreditation, "", "accreditation")
+    if issued.height != anchor.height:
+        raise _Fail(
+            "BUNDLE_BAD_PROOF",
+            f"the issuance header is of height {issued.height}, the anchor of {anchor.height}",
+        )
+    at = b.issuance
+    org, credential_type = anchor.issuer_org, anchor.credential_type
+    identity = _prove(issued, at.identity, identity_state_key(f.member_id), "identity")
+    org_raw = _prove(issued, at.org, identity_state_key(org), "organisation")
+    acc_key = accreditation_state_key(org, credential_type)
+    accreditation = _prove(issued, at.accreditation, acc_key, "accreditation")
+    schema_key = schema_state_key(credential_type, anchor.schema_version)
+    schema = _prove(issued, at.schema, schema_key, "schema")
+    f.identity = _optional(identity, Identity, "identity")
+    f.org = _optional(org_raw, Identity, "organisation")
+    f.accreditation = _optional(accreditation, Accreditation, "accreditation")
+    f.schema = _optional(schema, SchemaRecord, "schema")
     f.proven = True
-    return f"anchor, status, identity and accreditation proven at height {f.header.height}"
-
-
-def _to_ms(value: Any, name: str) -> int | None:
-    return None if value is None else int(parse_datetime_stamp(value, field=name) * 1000)
+    return (
+        f"anchor and status proven at height {recent.height}; identity, organisation, "
+        f"accreditation and schema at the anchoring height {issued.height}"
+    )
 
 
 def _check_anchor(f: _Facts) -> str:
@@ -284,14 +398,7 @@ def _check_anchor(f: _Facts) -> str:
     anchor, digest = f.anchor, compute_credential_hash(f.vc)
     if digest != anchor.credential_hash or digest.hex() != f.bundle.credential_hash:
         raise _Fail("BUNDLE_ANCHOR_MISMATCH", "the credential's hash is not the anchored one")
-    if anchor.issuer_org != f.issuer_org:
-        raise _Fail("BUNDLE_ANCHOR_MISMATCH", f"anchored for issuer {anchor.issuer_org!r}")
-    if anchor.credential_type not in get_credential_types(f.vc):
-        raise _Fail("BUNDLE_ANCHOR_MISMATCH", f"anchored as type {anchor.credential_type!r}")
-    window = (_to_ms(f.vc.get("validFrom"), "validFrom"), _to_ms(f.vc.get("validUntil"), "u"))
-    if window != (anchor.valid_from_ms, anchor.valid_until_ms):
-        raise _Fail("BUNDLE_ANCHOR_MISMATCH", "the validity window differs from the anchored one")
-    return f"anchored at height {anchor.height} (assurance {anchor.assurance_level})"
+    return check_anchor_matches(f.vc, anchor, f.issuer_org)
 
 
 def _resolve(f: _Facts, method: str) -> bytes:
@@ -303,8 +410,10 @@ def _resolve(f: _Facts, method: str) -> bytes:
 
 
 def _check_signature(f: _Facts) -> str:
-    if not f.proven or f.identity is None:
-        raise _Skip("the identity record is not proven")
+    if not f.proven:
+        raise _Skip("the records are not proven")
+    if f.identity is None:
+        raise _Fail("BUNDLE_KEY_NOT_VALID", f"the state proves there is no {f.member_id}")
     result = verify_proof(f.vc, resolve_key=lambda m: _resolve(f, m))
     failed = result.failure
     if failed is not None:
@@ -313,65 +422,37 @@ def _check_signature(f: _Facts) -> str:
 
 
 def _check_key(f: _Facts) -> str:
-    member, anchor = f.identity, f.anchor
-    if member is None or anchor is None or f.public_key is None:
+    if f.anchor is None or f.public_key is None:
         raise _Skip("the key could not be resolved")
-    if member.id != f.member_id or member.kind != "member" or member.org != f.issuer_org:
-        raise _Fail("BUNDLE_KEY_NOT_VALID", f"{f.member_id} is not a member of {f.issuer_org}")
-    if not is_key_valid_at(member, f.public_key, anchor.height):
-        raise _Fail(
-            "BUNDLE_KEY_NOT_VALID",
-            f"key-{f.key_position} of {member.id} was not valid at the anchoring height "
-            f"{anchor.height} (rotated or revoked)",
-        )
-    if member.id != anchor.submitter and (
-        member.status != "active" or not set(member.roles) & set(ANCHOR_ROLES)
-    ):
-        raise _Fail("BUNDLE_KEY_NOT_VALID", f"{member.id} holds no issuing role")
-    return f"{member.id} key-{f.key_position}, valid at height {anchor.height}"
+    return check_issuing_key(
+        f.identity, f.member_id, f.issuer_org, f.public_key, f.anchor.height, f.where()
+    )
 
 
 def _check_accreditation(f: _Facts) -> str:
     if not f.proven or f.anchor is None:
         raise _Skip("the records are not proven")
-    record, h = f.accreditation, f.anchor.height
-    what = f"{f.anchor.issuer_org} for {f.anchor.credential_type} at the anchoring height {h}"
-    if record is None or record.accredited_height > h:
-        raise _Fail("BUNDLE_NOT_ACCREDITED", f"the state does not prove {what}")
-    if record.revoked_height is not None and record.revoked_height <= h:
-        raise _Fail("BUNDLE_NOT_ACCREDITED", f"accreditation revoked before: {what}")
-    return f"accredited: {what}"
+    a = f.anchor
+    return check_accreditation(f.accreditation, f.org, a.issuer_org, a.credential_type, f.where())
+
+
+def _check_schema(f: _Facts) -> str:
+    if not f.proven or f.anchor is None:
+        raise _Skip("the records are not proven")
+    return check_schema(f.vc, f.anchor, f.schema)
 
 
 def _check_validity(f: _Facts, now_ms: int) -> str:
     if not f.formed:
         raise _Skip("the bundle is malformed")
-    try:
-        check_validity_window(f.vc, now_ms)
-    except GovchainError as exc:
-        code = "BUNDLE_EXPIRED" if exc.code == "CRED_EXPIRED" else exc.code
-        raise _Fail(code, exc.message) from None
-    return f"valid from {f.vc.get('validFrom', '-')} until {f.vc.get('validUntil', '-')}"
+    return check_validity(f.vc, now_ms)
 
 
 def _check_status(f: _Facts) -> str:
-    status, anchor = f.status, f.anchor
-    if status is None or anchor is None or f.header is None:
+    status, anchor, header = f.status, f.anchor, f.header
+    if status is None or anchor is None or header is None:
         raise _Skip("the records are not proven")
-    if status.credential_hash != anchor.credential_hash or (
-        status.status_index != anchor.status_index
-    ):
-        raise _Fail("BUNDLE_ANCHOR_MISMATCH", "the status record is not the anchor's")
-    entries = f.vc.get("credentialStatus")
-    for raw in entries if isinstance(entries, list) else [] if entries is None else [entries]:
-        if BitstringStatusListEntry.from_json(raw).status_list_index != status.status_index:
-            raise _Fail("BUNDLE_ANCHOR_MISMATCH", "credentialStatus names another index")
-    when = f"at height {status.updated_height}: {status.reason_code}"
-    if status.status == "revoked":
-        raise _Fail("BUNDLE_REVOKED", f"revoked {when}")
-    if status.status == "suspended":
-        raise _Fail("BUNDLE_SUSPENDED", f"suspended {when}")
-    return f"active at height {f.header.height}"
+    return f"{check_status(f.vc, anchor, status)} at height {header.height}"
 
 
 def _check_freshness(f: _Facts, now_ms: int, max_age_ms: int | None) -> str:
@@ -392,6 +473,8 @@ def _run(name: str, fn: Callable[[], str]) -> BundleCheck:
         return BundleCheck(name, False, failed.code, failed.reason)
     except _Skip as skipped:
         return BundleCheck(name, None, "", f"not checked: {skipped}")
+    except RecordProblem as problem:
+        return BundleCheck(name, False, get_problem_code(problem, OFFLINE_CODES), problem.reason)
     except GovchainError as exc:
         code = "BUNDLE_WRONG_CHAIN" if exc.code == "IDENTITY_BAD_DID" else exc.code
         return BundleCheck(name, False, code, exc.message)
@@ -404,10 +487,17 @@ def verify_bundle(
     trust: TrustAnchor,
     now_ms: int,
     max_age_ms: int | None = None,
+    *,
+    peers: Mapping[str, bytes] | None = None,
+    require_finality: bool = False,
 ) -> BundleVerification:
     """Run every check of :data:`BUNDLE_CHECKS` on a bundle, with no network; never raises for
-    bad input — read the result (``valid``, ``code`` of the first failure, ``checks``)."""
-    f = _Facts(bundle, trust)
+    bad input — read the result (``valid``, ``code`` of the first failure, ``checks``).
+
+    ``peers`` (node id -> key of the founding peers, :func:`~govchain.types.finality.
+    founding_peer_keys`) lets a header be trusted on its finality certificate; with
+    ``require_finality`` a header without one is refused (``BUNDLE_NO_FINALITY``)."""
+    f = _Facts(bundle, _Trust(trust, peers, require_finality))
     steps: list[tuple[str, Callable[[], str]]] = [
         ("format", lambda: _check_format(f)),
         ("chain", lambda: _check_chain(f)),
@@ -417,6 +507,7 @@ def verify_bundle(
         ("signature", lambda: _check_signature(f)),
         ("key", lambda: _check_key(f)),
         ("accreditation", lambda: _check_accreditation(f)),
+        ("schema", lambda: _check_schema(f)),
         ("validity", lambda: _check_validity(f, now_ms)),
         ("status", lambda: _check_status(f)),
         ("freshness", lambda: _check_freshness(f, now_ms, max_age_ms)),

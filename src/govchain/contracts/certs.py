@@ -20,6 +20,14 @@ holds its SHA-256 (of the JCS form of the secured credential), its metadata and 
   Refusing reuse rather than demanding exactly the next index lets batches be pipelined and
   several issuers of one organisation work at once; a collision is refused, never silently
   shared.
+- **Signed status lists.** ``publish_status_list(org, purpose, list_height, credential_json)``
+  by an issuer or admin of the organisation (``CERT_NOT_ISSUER``) anchors the organisation's
+  signed Bitstring Status List credential (see :mod:`govchain.contracts.certs_status_lists`):
+  the contract runs the verifiers' own checker on it with the sender's key
+  (``CERT_STATUS_LIST_INVALID``), refuses a list reflecting an older height than the one
+  published (``CERT_STATUS_LIST_STALE``), a list published before (``CERT_STATUS_LIST_EXISTS``)
+  and one beyond :data:`~govchain.contracts.certs_status_lists.MAX_STATUS_LIST_JSON` bytes
+  (``CERT_STATUS_LIST_TOO_LARGE``).
 - **Status.** ``revoke``, ``suspend``, ``reinstate`` with a reason code from
   :data:`REASON_CODES` (``CERT_BAD_REASON``) by an issuer, officer or admin of the issuing
   organisation (``CERT_NOT_ISSUER``). Revocation is final (``CERT_REVOKED_FINAL``); suspending a
@@ -69,12 +77,34 @@ from govchain.contracts.certs_records import (
     index_key,
     schema_key,
 )
+from govchain.contracts.certs_status_lists import (
+    MAX_STATUS_LIST_JSON,
+    PUBLISH_ROLES,
+    PublishedListArgs,
+    PublishStatusListArgs,
+    StatusListHashArgs,
+    StatusListRecord,
+    check_signed_status_list,
+    get_published_status_list,
+    get_status_list_by_hash,
+    get_status_list_document,
+    get_status_list_shape,
+)
+from govchain.contracts.did import did_of
 from govchain.contracts.governance_actions import is_accredited
-from govchain.contracts.identity import get_org, resolve_signer
+from govchain.contracts.identity import get_chain_id, get_identity, get_org, resolve_signer
 from govchain.contracts.policy import Signer
 from govchain.credentials.errors import SchemaInvalid
 from govchain.credentials.schema import SubjectSchema
-from govchain.errors import AlreadyExists, ContractError, NotFoundInState, Unauthorized
+from govchain.credentials.status_list import STATUS_PURPOSES
+from govchain.credentials.vc import compute_credential_hash
+from govchain.errors import (
+    AlreadyExists,
+    ContractError,
+    GovchainError,
+    NotFoundInState,
+    Unauthorized,
+)
 
 __all__ = ["CertsContract"]
 
@@ -277,6 +307,101 @@ def _change_status(ctx: Context, args: StatusArgs, action: str) -> CertStatus:
     return updated
 
 
+# --- signed status lists ---------------------------------------------------------------------
+
+
+def _invalid_list(reason: str) -> ContractError:
+    return ContractError(
+        reason,
+        code="CERT_STATUS_LIST_INVALID",
+        hint="Build and sign the list with `govchain cert status-list publish`.",
+    )
+
+
+def _check_list_args(ctx: Context, args: PublishStatusListArgs) -> None:
+    if args.purpose not in STATUS_PURPOSES:
+        raise ContractError(
+            f"status purpose {args.purpose[:40]!r} is not revocation or suspension",
+            code="CERT_BAD_ARGS",
+        )
+    if len(args.credential_json.encode()) > MAX_STATUS_LIST_JSON:
+        raise ContractError(
+            f"a status list credential has at most {MAX_STATUS_LIST_JSON} bytes",
+            code="CERT_STATUS_LIST_TOO_LARGE",
+            hint="Verifiers check large lists per credential instead (`govchain cert verify`).",
+        )
+    if not 0 <= args.list_height <= ctx.height:
+        raise ContractError(f"list_height must be 0..{ctx.height}", code="CERT_BAD_ARGS")
+    latest = get_published_status_list(ctx, args.org, args.purpose)
+    if latest is not None and args.list_height < latest.list_height:
+        raise ContractError(
+            f"the published list reflects height {latest.list_height}, this one {args.list_height}",
+            code="CERT_STATUS_LIST_STALE",
+            hint="Build the list from the latest state and publish again.",
+        )
+
+
+def _publish_list(ctx: Context, args: PublishStatusListArgs) -> StatusListRecord:
+    _check_list_args(ctx, args)
+    _require_org(ctx, args.org)
+    signer = _require_role(ctx, args.org, PUBLISH_ROLES, f"publishing {args.org}'s status lists")
+    try:
+        document = msgspec.json.decode(args.credential_json)
+        shape = get_status_list_shape(document)
+    except (msgspec.DecodeError, ValueError, TypeError, GovchainError) as exc:
+        raise _invalid_list(f"not a signed status list credential: {str(exc)[:200]}") from None
+    issuer = did_of(get_chain_id(ctx), args.org)
+    if (shape.org, shape.purpose) != (args.org, args.purpose):
+        raise _invalid_list(f"the list is {shape.org}'s {shape.purpose} list")
+    member = get_identity(ctx, signer.identity)
+    position = shape.key_position
+    if (
+        member is None
+        or shape.member != signer.identity
+        or not (
+            1 <= position <= len(member.keys) and member.keys[position - 1].public_key == ctx.sender
+        )
+    ):
+        raise _invalid_list("the list must be signed with the key that sends the transaction")
+    digest = compute_credential_hash(document)
+    record = StatusListRecord(
+        args.org,
+        args.purpose,
+        digest,
+        str(document.get("id")),
+        args.list_height,
+        shape.valid_from_ms,
+        shape.valid_until_ms,
+        signer.identity,
+        shape.verification_method,
+        ctx.height,
+        ctx.time_ms,
+        ctx.tx_id,
+    )
+    checks = check_signed_status_list(
+        document,
+        chain_id=get_chain_id(ctx),
+        record=record,
+        latest=None,
+        signer=member,
+        signer_height=ctx.height,
+        now_ms=ctx.time_ms,
+        expected_issuer=issuer,
+    )
+    failed = next((c for c in checks if c.ok is not True), None)
+    if failed is not None:
+        raise _invalid_list(f"{failed.check}: {failed.code} {failed.reason}")
+    if get_status_list_by_hash(ctx, digest) is not None:
+        raise AlreadyExists(
+            "this status list credential is already published", code="CERT_STATUS_LIST_EXISTS"
+        )
+    ctx.set(f"status_list/{args.org}/{args.purpose}", record)
+    ctx.set(f"status_list_doc/{args.org}/{args.purpose}", args.credential_json.encode())
+    ctx.set(b"status_list_hash/" + digest, record)
+    ctx.emit("status_list_published", org=args.org, purpose=args.purpose, hash=digest.hex())
+    return record
+
+
 class CertsContract(Contract):
     name = NAME
     description = (
@@ -363,6 +488,12 @@ class CertsContract(Contract):
         """Reinstate a suspended credential (never a revoked one)."""
         return _change_status(ctx, args, "reinstate")
 
+    @method(PublishStatusListArgs)
+    def publish_status_list(self, ctx: Context, args: PublishStatusListArgs) -> StatusListRecord:
+        """Anchor the organisation's signed revocation or suspension list (an issuer or admin;
+        the list is signed with the sending key and reflects the state at ``list_height``)."""
+        return _publish_list(ctx, args)
+
     # --- views -----------------------------------------------------------------------------
 
     @view(SchemaArgs)
@@ -405,6 +536,30 @@ class CertsContract(Contract):
         """The first status index the organisation has not used (put it in the credential's
         ``credentialStatus`` before signing)."""
         return get_next_status_index(ctx, args.org)
+
+    @view(PublishedListArgs)
+    def published_status_list(self, ctx: ReadContext, args: PublishedListArgs) -> dict[str, Any]:
+        """The organisation's latest published signed list: its record and the credential."""
+        record = get_published_status_list(ctx, args.org, args.purpose)
+        document = get_status_list_document(ctx, args.org, args.purpose)
+        if record is None or document is None:
+            raise NotFoundInState(
+                f"{args.org} has published no signed {args.purpose} list",
+                code="CERT_NO_STATUS_LIST",
+                hint="An issuer publishes one: `govchain cert status-list publish`.",
+            )
+        return {"record": record, "credential_json": document}
+
+    @view(StatusListHashArgs)
+    def status_list_record(self, ctx: ReadContext, args: StatusListHashArgs) -> StatusListRecord:
+        """The record of a published signed list, by the list credential's hash."""
+        record = get_status_list_by_hash(ctx, args.list_hash)
+        if record is None:
+            raise NotFoundInState(
+                f"no published status list has hash {args.list_hash.hex()}",
+                code="CERT_NO_STATUS_LIST",
+            )
+        return record
 
     @view(StatusListArgs)
     def status_list(self, ctx: ReadContext, args: StatusListArgs) -> dict[str, Any]:

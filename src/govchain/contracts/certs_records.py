@@ -54,6 +54,8 @@ __all__ = [
     "get_next_status_index",
     "get_schema",
     "get_status",
+    "schema_key",
+    "schema_state_key",
     "status_state_key",
 ]
 
@@ -210,6 +212,11 @@ def status_state_key(credential_hash: bytes) -> bytes:
 
 def schema_key(credential_type: str, version: str) -> str:
     return f"schema/{credential_type}/{version}"
+
+
+def schema_state_key(credential_type: str, version: str) -> bytes:
+    """The full state key of a schema version's record (for state proofs)."""
+    return f"{NAME}/{schema_key(credential_type, version)}".encode()
 
 
 def index_key(org: str, index: int) -> str:

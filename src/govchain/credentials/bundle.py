@@ -1,22 +1,25 @@
 """The offline verification bundle: everything a verifier needs to check a credential with no
-network, holding only the chain's trust anchor (chain id, genesis hash, node keys).
+network, holding only the chain's trust anchor (chain id, genesis hash, founding node keys).
 
-A bundle (``format`` ``govchain-bundle-v1``, JSON) carries:
+A bundle (``format`` ``govchain-bundle-v2``, JSON) carries:
 
 * the secured credential (W3C VC 2.0 with its ``eddsa-jcs-2022`` proof);
 * the chain id and genesis hash it claims to be of (checked against the verifier's trust anchor);
-* one signed block header at height ``h`` (the raw header bytes and the proposer's signature);
-* four state proofs against that header's state root, each with the raw record bytes, which the
-  verifier decodes itself: the credential's anchor (``certs/anchor/<hash>``), its status
-  (``certs/status/<hash>``), the signing member's identity record (``identity/id/<member>``)
-  and the issuer's accreditation for the type (``governance/accreditation/<org>/<type>``).
+* one signed block header at a recent height ``h`` with state proofs, against its state root, of
+  the credential's anchor (``certs/anchor/<hash>``) and status (``certs/status/<hash>``): what
+  the credential is and whether it is still good;
+* an *issuance* part: the signed header of the anchoring block ``a`` (the state after it) with
+  state proofs, against its root, of the signing member's identity record
+  (``identity/id/<member>``), the issuing organisation's record (``identity/id/<org>``), the
+  accreditation for the type (``governance/accreditation/<org>/<type>``) and the schema version
+  (``certs/schema/<type>/<version>``): the facts "at the anchoring height", proven as they stood
+  then, so offline verification answers exactly as online verification does (an accreditation
+  revoked and granted again later changes nothing about a credential issued before).
 
-Everything is proven at the single height ``h``. What must hold *at the anchoring height* is
-derived from records as they stand at ``h``: a key's history only grows (each key keeps its
-window ``[added_height, until_height)``), and an accreditation record keeps the height it was
-granted and, once revoked, the height of revocation. The limitation: an accreditation revoked
-and granted again after the anchoring overwrites the earlier window, so such a credential is
-refused (``BUNDLE_NOT_ACCREDITED``) although it was issued under accreditation; verify it online.
+Every record travels as raw bytes, which the verifier decodes itself. Each header may carry a
+finality certificate (hex of the encoded
+:class:`~govchain.types.finality.FinalityCertificate`): a quorum of the founding peers'
+signatures over the block hash and state root, the trust basis of a multi-node chain.
 
 Pure: encoding and decoding only; the checks live in :mod:`govchain.client.offline`.
 """
@@ -30,18 +33,25 @@ import msgspec
 __all__ = [
     "BUNDLE_FORMAT",
     "BundleHeader",
+    "BundleIssuance",
     "BundleState",
+    "ISSUER_TRUST_FORMAT",
+    "IssuerTrust",
     "VerificationBundle",
     "decode_bundle",
+    "decode_issuer_trust",
     "encode_bundle",
+    "encode_issuer_trust",
 ]
 
-BUNDLE_FORMAT = "govchain-bundle-v1"
+BUNDLE_FORMAT = "govchain-bundle-v2"
+ISSUER_TRUST_FORMAT = "govchain-issuer-trust-v1"
 
 
 class BundleHeader(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     header_raw: str  # hex of the canonical header bytes (the block hash is computed from them)
     proposer_signature: str  # hex Ed25519 signature over the block hash's sign bytes
+    finality: str | None = None  # hex of the encoded FinalityCertificate, when there is one
 
 
 class BundleState(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -50,15 +60,24 @@ class BundleState(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     proof: str  # hex of the encoded sparse-Merkle StateProof
 
 
+class BundleIssuance(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """The facts at the anchoring height: proven against the anchoring block's header."""
+
+    header: BundleHeader
+    identity: BundleState  # the signing member
+    org: BundleState  # the issuing organisation
+    accreditation: BundleState  # of the organisation for the credential type
+    schema: BundleState  # the anchored schema version
+
+
 class VerificationBundle(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     chain_id: str
     genesis_hash: str  # hex
     credential_hash: str  # hex SHA-256 of the JCS form of the secured credential
     header: BundleHeader
-    anchor: BundleState
-    status: BundleState
-    identity: BundleState
-    accreditation: BundleState
+    anchor: BundleState  # proven at ``header``
+    status: BundleState  # proven at ``header``
+    issuance: BundleIssuance
     credential: dict[str, Any] | None = None  # a node builds bundles without it (hashes only)
     format: str = BUNDLE_FORMAT
 
@@ -72,3 +91,27 @@ def decode_bundle(data: bytes | str) -> VerificationBundle:
     """A bundle from JSON; :class:`msgspec.ValidationError` or :class:`msgspec.DecodeError`
     when it is not one."""
     return msgspec.json.decode(data, type=VerificationBundle)
+
+
+class IssuerTrust(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A trust file exported from the chain: the identity records of issuing organisations and
+    their issuing members, proven against one signed header, so that a verifier with only the
+    genesis can resolve an issuer's key (``<member DID>#key-N``) offline — e.g. to check a QR
+    pass. Keys open at the header's height are trusted; a key closed before it is not (verify
+    such a pass with its bundle, or online)."""
+
+    chain_id: str
+    genesis_hash: str  # hex
+    header: BundleHeader
+    identities: list[BundleState]  # organisations and their issuing members
+    format: str = ISSUER_TRUST_FORMAT
+
+
+def encode_issuer_trust(trust: IssuerTrust) -> bytes:
+    return msgspec.json.encode(trust)
+
+
+def decode_issuer_trust(data: bytes | str) -> IssuerTrust:
+    """A trust file from JSON; :class:`msgspec.ValidationError` or :class:`msgspec.DecodeError`
+    when it is not one."""
+    return msgspec.json.decode(data, type=IssuerTrust)

@@ -194,11 +194,21 @@ def test_accreditation_is_judged_at_the_anchoring_height(w: CertWorld) -> None:
     assert check(w, bundle_of(w, vc)).valid  # revoked after issuance: still good
 
 
-def test_not_accredited_when_the_state_cannot_prove_it(w: CertWorld) -> None:
+def test_accreditation_revoked_and_granted_again_after_issuance(w: CertWorld) -> None:
     vc = w.issue()
     w.revoke_accreditation("tax")
-    w.accredit("tax")  # the record now starts after the anchoring height (documented limit)
-    assert code_of(w, bundle_of(w, vc)) == "BUNDLE_NOT_ACCREDITED"
+    w.accredit("tax")  # the record now starts after the anchoring height
+    assert check(w, bundle_of(w, vc)).valid  # proven as it stood at the anchoring height
+    assert w.verify(vc).valid  # the same answer online
+
+
+def test_issued_while_not_accredited(w: CertWorld) -> None:
+    vc = w.vc()
+    anchored_when_accredited = w.issue()
+    w.revoke_accreditation("tax")
+    assert w.anchor(vc) == "CERT_NOT_ACCREDITED"  # the contract refuses it ...
+    w.accredit("tax")
+    assert check(w, bundle_of(w, anchored_when_accredited)).valid
 
 
 def test_an_unanchored_hash_has_no_bundle(w: CertWorld) -> None:
