@@ -37,10 +37,13 @@ def _print_summary(summary: Any, url: str) -> None:
     print_kv(f"The demo city is running on {url}", list(rows.items()))
 
 
-def _print_tour(chain_id: str, url: str, d: Path) -> None:
+def _print_tour(chain_id: str, url: str, d: Path, gateways: dict[str, str]) -> None:
+    listed = ", ".join(f"{org} {u}" for org, u in gateways.items())
     console.print(
         f"""
 [bold green]govchain is running[/] — chain [bold]{chain_id}[/], API and console on {url}
+
+Departments' data gateways: {listed}
 
 Try (reads are signed with a member's key):
   curl {url}/v1/status
@@ -78,7 +81,7 @@ def demo(network_dir: Path, port: int, exit_after: bool) -> None:
     import msgspec
 
     from govchain.democity import DEMO_CITY
-    from govchain.democity.run import run_city
+    from govchain.democity.run import DemoCity
     from govchain.node import init_network
     from govchain.node.config import load_node_config, save_node_config
     from govchain.node.serve import serve_node
@@ -94,13 +97,18 @@ def demo(network_dir: Path, port: int, exit_after: bool) -> None:
 
     async def ready(node: Any) -> None:
         with console.status("setting the city up") as status:
-            summary = await asyncio.to_thread(
-                run_city, url, network_dir, step=lambda s: status.update(s)
-            )
+            await asyncio.to_thread(city.set_up, status.update)
+            city.start_gateways()
+            summary = await asyncio.to_thread(city.exercise, status.update)
         _print_summary(summary, url)
-        _print_tour(node.genesis.chain_id, url, network_dir)
+        _print_tour(node.genesis.chain_id, url, network_dir, city.gateway_urls())
         if exit_after:
+            await asyncio.to_thread(city.close)  # gateways first: they follow the node's blocks
             raise KeyboardInterrupt
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_node(network_dir, host="127.0.0.1", port=port, on_ready=ready))
+    city = DemoCity(url, network_dir, first_gateway_port=port + 1)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve_node(network_dir, host="127.0.0.1", port=port, on_ready=ready))
+    finally:
+        city.close()  # stops the gateways too

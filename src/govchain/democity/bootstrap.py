@@ -28,7 +28,7 @@ from govchain.errors import GovchainError, NotFound
 from govchain.node.config import load_key, save_key
 from govchain.types import Genesis
 
-__all__ = ["City", "bootstrap_city"]
+__all__ = ["City", "bootstrap_city", "exists", "load_or_create_key"]
 
 REAL_NAME = "real-name"
 ATTESTING_ORG = "public-security"
@@ -52,7 +52,7 @@ class City:
         return [citizen_id(k.public_key) for k in self.citizens]
 
 
-def _key(path: Path, *, org: str = "", role: str = "") -> KeyPair:
+def load_or_create_key(path: Path, *, org: str = "", role: str = "") -> KeyPair:
     """The key stored at ``path``, created when missing."""
     if path.exists():
         return load_key(path)
@@ -61,7 +61,7 @@ def _key(path: Path, *, org: str = "", role: str = "") -> KeyPair:
     return pair
 
 
-def _exists(client: Client, identity_id: str) -> bool:
+def exists(client: Client, identity_id: str) -> bool:
     try:
         client.identity(identity_id)
     except GovchainError as exc:
@@ -109,9 +109,11 @@ def _enrol(client: Client, city: City, wanted: dict[str, int]) -> None:
         keys = city.officers.setdefault(org, [])
         for n in range(1, count + 1):
             name = f"service-officer-{n}"
-            key = _key(city.directory / "orgs" / org / f"{name}.key", org=org, role="officer")
+            key = load_or_create_key(
+                city.directory / "orgs" / org / f"{name}.key", org=org, role="officer"
+            )
             keys.append(key)
-            if not _exists(client, member_id(org, name)):
+            if not exists(client, member_id(org, name)):
                 args = EnrolArgs(org, name, key.public_key, ["officer", "issuer"])
                 rnd.add(city.admins[org], "identity", "enrol_member", args, cosigners=[key])
     city.transactions += len(rnd.raws)
@@ -122,9 +124,9 @@ def _register_people(client: Client, city: City) -> None:
     rnd = TxRound(client)
     people = city.directory / "people"
     for ent in ENTERPRISES:
-        key = _key(people / f"{ent.key_name}.key", role="enterprise")
+        key = load_or_create_key(people / f"{ent.key_name}.key", role="enterprise")
         city.enterprises[ent.key_name] = (ent, key)
-        if not _exists(client, "ent:" + ent.credit_code):
+        if not exists(client, "ent:" + ent.credit_code):
             rnd.add(
                 key,
                 "identity",
@@ -133,9 +135,9 @@ def _register_people(client: Client, city: City) -> None:
             )
     attester = city.officers[ATTESTING_ORG][0]
     for i in range(CITIZEN_COUNT):
-        key = _key(people / f"citizen-{i:02d}.key", role="citizen")
+        key = load_or_create_key(people / f"citizen-{i:02d}.key", role="citizen")
         city.citizens.append(key)
-        if not _exists(client, citizen_id(key.public_key)):
+        if not exists(client, citizen_id(key.public_key)):
             evidence = hashlib.sha256(b"real-name check %d" % i).digest()
             args = RegisterCitizenArgs(Attestation(ATTESTING_ORG, evidence, REAL_NAME))
             rnd.add(key, "identity", "register_citizen", args, cosigners=[attester])

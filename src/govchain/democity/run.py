@@ -8,12 +8,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from govchain.client import Client
 from govchain.client.services import compute_paperwork_rows
 from govchain.contracts.identity_methods import citizen_id
 from govchain.contracts.notary import AnchorArgs
 from govchain.democity.bootstrap import City, bootstrap_city
+from govchain.democity.gateways import GatewayFleet, iter_grants, wait_for_gateways
 from govchain.democity.txbatch import TxRound
 from govchain.errors import GovchainError
 from govchain.node.config import load_genesis, load_key
@@ -27,7 +29,7 @@ from govchain.scenarios import (
 from govchain.scenarios.setup import needed_officers
 from govchain.services import builtin_ids, load_definition
 
-__all__ = ["CitySummary", "run_city"]
+__all__ = ["CitySummary", "DemoCity"]
 
 # what the built-in services need is accredited by scenarios.prepare_services; these are the
 # health commission's epidemic-control passes
@@ -91,48 +93,98 @@ def _applicant(city: City, who: str | int) -> Applicant:
     return Applicant(city.enterprises[who][1], city.enterprise_id(who))
 
 
-def _run_services(url: str, city: City, summary: CitySummary, step: Callable[[str], None]) -> None:
-    """Every built-in service, once, end to end, by the city's own enterprises and citizens."""
-    services = ServiceCity(
-        lambda key: Client(url, key=key),
-        admins=city.admins,
-        officers={org: list(keys) for org, keys in city.officers.items()},
-    )
-    step("publishing the built-in services through governance")
-    prepare_services(services)
-    for service_id, run in SCENARIOS.items():
-        step(f"running the service {service_id}")
-        result = run(services, _applicant(city, APPLICANTS[service_id]), share_under_grant)
-        summary.services_completed[service_id] = summary.services_completed.get(service_id, 0) + 1
-        summary.credentials_issued += len(result.outputs)
-        summary.data_shared += result.met["data"]
-    rows, total = compute_paperwork_rows(services.services().paperwork())
-    summary.paperwork = {"total": total.to_json(), "services": [r.to_json() for r in rows]}
-
-
 def _count_transactions(client: Client, height: int) -> int:
     """Every transaction on the chain (each block's header counts its own)."""
     return sum(int(client.block(h)["header"]["tx_count"]) for h in range(1, height + 1))
 
 
-def run_city(
-    url: str, directory: Path, *, step: Callable[[str], None] = lambda _: None
-) -> CitySummary:
-    """Set the city up and exercise it through ``url``; return what it did."""
-    started = time.monotonic()
-    genesis = load_genesis(directory)
-    operator = load_key(directory / "orgs" / genesis.orgs[0].id / "admin.key")
-    summary = CitySummary(organisations=len(genesis.orgs))
-    with Client(url, key=operator) as client:
+class DemoCity:
+    """The demo city against a running node at ``url``: :meth:`set_up` (blocking), then
+    :meth:`start_gateways` (in the event loop), then :meth:`exercise` (blocking)."""
+
+    def __init__(self, url: str, directory: Path, first_gateway_port: int) -> None:
+        self.url = url
+        self.directory = directory
+        self.first_gateway_port = first_gateway_port
+        self.genesis = load_genesis(directory)
+        self.summary = CitySummary(organisations=len(self.genesis.orgs))
+        self.started = time.monotonic()
+        operator = load_key(directory / "orgs" / self.genesis.orgs[0].id / "admin.key")
+        self.client = Client(url, key=operator)
+        self.city: City | None = None
+        self.fleet: GatewayFleet | None = None
+
+    def close(self) -> None:
+        """Stop the gateways and let go of the node (idempotent)."""
+        if self.fleet is not None:
+            self.fleet.stop()
+        self.client.close()
+
+    def gateway_urls(self) -> dict[str, str]:
+        return {} if self.fleet is None else {org: self.fleet.url(org) for org in self.fleet.ports}
+
+    def set_up(self, step: Callable[[str], None] = lambda _: None) -> None:
+        """The city's organisations, people, sample documents and departments' data."""
         definitions = [load_definition(sid) for sid in builtin_ids()]
-        officers = needed_officers(definitions)
-        city = bootstrap_city(client, directory, genesis, ACCREDITATIONS, officers, step=step)
+        city = self.city = bootstrap_city(
+            self.client,
+            self.directory,
+            self.genesis,
+            ACCREDITATIONS,
+            needed_officers(definitions),
+            step=step,
+        )
         step("notarising sample documents")
-        summary.documents_notarised = _notarise_samples(client, city)
-        _run_services(url, city, summary, step)
-        summary.enterprises = len(city.enterprises)
-        summary.citizens = len(city.citizens)
-        summary.height = int(client.status()["height"])
-        summary.transactions = _count_transactions(client, summary.height)
-    summary.seconds = time.monotonic() - started
-    return summary
+        self.summary.documents_notarised = _notarise_samples(self.client, city)
+        step("filling the departments' databases and cataloguing their data")
+        self.fleet = GatewayFleet(city, self.url, self.first_gateway_port)
+        self.fleet.prepare(self.client)
+
+    def start_gateways(self) -> None:
+        assert self.fleet is not None
+        self.fleet.start()
+
+    def exercise(self, step: Callable[[str], None] = lambda _: None) -> CitySummary:
+        """Every built-in service end to end, the shared data fetched through the gateways;
+        then the summary."""
+        assert self.city is not None and self.fleet is not None
+        wait_for_gateways(self.fleet)
+        self._run_services(step)
+        s = self.summary
+        s.enterprises, s.citizens = len(self.city.enterprises), len(self.city.citizens)
+        s.height = int(self.client.status()["height"])
+        s.transactions = _count_transactions(self.client, s.height)
+        s.seconds = time.monotonic() - self.started
+        return s
+
+    def _run_services(self, step: Callable[[str], None]) -> None:
+        assert self.city is not None and self.fleet is not None
+        city, url = self.city, self.url
+        services = ServiceCity(
+            lambda key: Client(url, key=key),
+            admins=city.admins,
+            officers={org: list(keys) for org, keys in city.officers.items()},
+        )
+        step("publishing the built-in services through governance")
+        prepare_services(services)
+        for service_id, run in SCENARIOS.items():
+            step(f"running the service {service_id}")
+            result = run(services, _applicant(city, APPLICANTS[service_id]), share_under_grant)
+            done = self.summary.services_completed
+            done[service_id] = done.get(service_id, 0) + 1
+            self.summary.credentials_issued += len(result.outputs)
+            self._fetch_shared_data(services, result.instance)
+        rows, total = compute_paperwork_rows(services.services().paperwork())
+        self.summary.paperwork = {
+            "total": total.to_json(),
+            "services": [r.to_json() for r in rows],
+        }
+
+    def _fetch_shared_data(self, services: ServiceCity, instance: dict[str, Any]) -> None:
+        """The departments acting on the instance fetch the data its grants cover."""
+        assert self.fleet is not None
+        for grant_id in iter_grants(instance):
+            grant = services.client().query("sharing", "grant", {"id": grant_id})
+            requester_key = services.officer(str(grant["requester"]))
+            self.fleet.fetch(grant, requester_key)
+            self.summary.data_shared += 1
