@@ -28,6 +28,9 @@ def test_demo_runs_the_city_end_to_end_and_resumes(tmp_path: Path) -> None:
     assert int(_value(out, "credentials issued")) > 0
     assert int(_value(out, "data shared (requests)")) > 0
     assert _value(out, "paperwork reduction").endswith("documents uploaded)")
+    issued = int(_value(out, "health passes issued"))
+    assert issued > 0 and _value(out, "venue checks offline") == f"{issued} of {issued} admitted"
+    assert int(_value(out, "district counts published")) == 2
     genesis = json.loads((directory / "genesis.json").read_text(encoding="utf-8"))
     kinds = [o["kind"] for o in genesis["orgs"]]
     assert kinds.count("department") >= 8 and kinds.count("district") >= 2

@@ -26,6 +26,11 @@ def _print_summary(summary: Any, url: str) -> None:
         "services completed": sum(summary.services_completed.values()),
         "credentials issued": summary.credentials_issued,
         "data shared (requests)": summary.data_shared,
+        "health passes issued": summary.epidemic.passes_issued,
+        "venue checks offline": (
+            f"{summary.epidemic.venue_admitted} of {summary.epidemic.venue_checked} admitted"
+        ),
+        "district counts published": summary.epidemic.aggregates_published,
     }
     total = summary.paperwork.get("total") or {}
     if total.get("reduction_percent") is not None:
@@ -56,6 +61,12 @@ Try (reads are signed with a member's key):
   .venv/bin/govchain notarize README.md --dir {d} --org tax
   .venv/bin/govchain gov accreditations --dir {d} --org tax
   .venv/bin/govchain did resolve tax --dir {d} --org tax
+  .venv/bin/govchain service list                  (the cross-department services)
+  .venv/bin/govchain report paperwork              (documents not re-submitted, from the chain)
+  .venv/bin/govchain catalog search lease          (the departments' data catalogue)
+  .venv/bin/govchain audit access --org housing --key {d}/orgs/housing/admin.key  (data used)
+  .venv/bin/govchain health aggregate show         (anonymised counts per district and day)
+  .venv/bin/govchain health venue-kit --out kit.json   (then `health check PASS --kit kit.json`)
   .venv/bin/govchain verify --dir {d}        (after Ctrl-C)
 
 Ctrl-C stops the node; `make demo` again resumes from the last block.""",

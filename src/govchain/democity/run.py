@@ -15,6 +15,11 @@ from govchain.client.services import compute_paperwork_rows
 from govchain.contracts.identity_methods import citizen_id
 from govchain.contracts.notary import AnchorArgs
 from govchain.democity.bootstrap import City, bootstrap_city
+from govchain.democity.epidemic import (
+    EpidemicReport,
+    register_health_schemas,
+    run_epidemic_control,
+)
 from govchain.democity.gateways import GatewayFleet, iter_grants, wait_for_gateways
 from govchain.democity.txbatch import TxRound
 from govchain.errors import GovchainError
@@ -36,6 +41,8 @@ __all__ = ["CitySummary", "DemoCity"]
 ACCREDITATIONS: tuple[tuple[str, str], ...] = (
     ("health-commission", "TestResult"),
     ("health-commission", "Vaccination"),
+    ("health-commission", "HealthAggregate"),
+    ("health-commission", "ExposureNotice"),
 )
 # which of the city's people applies for each built-in service
 APPLICANTS: dict[str, str | int] = {
@@ -65,6 +72,7 @@ class CitySummary:
     services_completed: dict[str, int] = field(default_factory=dict)
     credentials_issued: int = 0
     data_shared: int = 0
+    epidemic: EpidemicReport = field(default_factory=EpidemicReport)
     paperwork: dict[str, object] = field(default_factory=dict)
     height: int = 0
     seconds: float = 0.0
@@ -139,6 +147,7 @@ class DemoCity:
         step("filling the departments' databases and cataloguing their data")
         self.fleet = GatewayFleet(city, self.url, self.first_gateway_port)
         self.fleet.prepare(self.client)
+        register_health_schemas(self.client, city)
 
     def start_gateways(self) -> None:
         assert self.fleet is not None
@@ -150,6 +159,8 @@ class DemoCity:
         assert self.city is not None and self.fleet is not None
         wait_for_gateways(self.fleet)
         self._run_services(step)
+        step("health passes: issuing, checking at a venue offline, publishing counts")
+        self.summary.epidemic = run_epidemic_control(self.client, self.city)
         s = self.summary
         s.enterprises, s.citizens = len(self.city.enterprises), len(self.city.citizens)
         s.height = int(self.client.status()["height"])
