@@ -231,16 +231,21 @@ class Application:
 
     # --- finalize and commit ---------------------------------------------------------------
 
-    def finalize_block(self, txs: Sequence[CheckedTx], time_ms: int) -> PendingBlock:
-        """Execute and seal the next block from ordered transactions; persist nothing."""
+    def finalize_block(
+        self, txs: Sequence[CheckedTx], time_ms: int, proposer: bytes | None = None
+    ) -> PendingBlock:
+        """Execute and seal the next block from ordered transactions; persist nothing.
+        ``proposer`` is the node key of the batch's author (multi-node); this node signs the
+        header only when it is the proposer, otherwise the signature is left empty."""
         if self.node_key is None:
             raise ConfigError("this node has no block-signing key")
         state, nodes_reader, recent, prev = self._speculative_tip()
+        own = proposer is None or proposer == self.node_key.public_key
         env = BlockEnv(
             self.chain_id,
             prev.height + 1,
             max(time_ms, prev.time_ms),
-            self.node_key.public_key,
+            self.node_key.public_key if proposer is None else proposer,
             self.genesis.params,
         )
         # Admitted transactions are in the signature cache, so this is nearly free; anything
@@ -255,7 +260,7 @@ class Application:
             env, compute_block_hash(prev), prev.state_root, execution, nodes_reader
         )
         block_hash = compute_block_hash(header)
-        signature = self.node_key.sign(header_sign_bytes(block_hash))
+        signature = self.node_key.sign(header_sign_bytes(block_hash)) if own else b""
         block = Block(header, signature, [tx.raw for tx in execution.included])
         pending = PendingBlock(block, block_hash, execution, nodes)
         self._uncommitted.append(pending)

@@ -35,7 +35,7 @@ __all__ = ["bench", "measure_verify_rate"]
 
 @click.group()
 def bench() -> None:
-    """Benchmarks against a running node."""
+    """Benchmarks against a running node or a multi-node network."""
 
 
 def measure_verify_rate(seconds: float = 1.5) -> float:
@@ -59,6 +59,7 @@ class _CommitWatcher(threading.Thread):
         super().__init__(daemon=True)
         self.client, self.from_height = client, from_height
         self.committed: dict[str, float] = {}
+        self.heights: dict[str, int] = {}
         self.failed: set[str] = set()
         self.lock = threading.Lock()
         self.stop = threading.Event()
@@ -71,6 +72,7 @@ class _CommitWatcher(threading.Thread):
                 with self.lock:
                     for tx_id in block["tx_ids"]:
                         self.committed[tx_id] = now
+                        self.heights[tx_id] = block["header"]["height"]
                     self.failed.update(block.get("failed_tx_ids") or [])
                 if self.stop.is_set():
                     return
@@ -262,3 +264,265 @@ def _node_rss_mb(client: Client) -> float | None:
         if line.startswith("process_resident_memory_bytes"):
             return round(float(line.split()[1]) / 2**20, 1)
     return None
+
+
+# --- a multi-node network ----------------------------------------------------------------------
+
+
+class _FinalityWatcher(threading.Thread):
+    """Polls a peer's committed and finalized heights (every 20 ms) and records when each
+    height was first seen committed and final."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.seen_at: dict[str, list[tuple[int, float]]] = {"committed": [], "final": []}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        names = {"govchain_height": "committed", "govchain_finalized_height": "final"}
+        last = dict.fromkeys(names.values(), -1)
+        with httpx.Client(timeout=5) as http:
+            while not self.stop.is_set():
+                now = time.perf_counter()
+                for metric, value in _metrics(http, self.url, names).items():
+                    kind = names[metric]
+                    if value > last[kind]:
+                        last[kind] = value
+                        self.seen_at[kind].append((value, now))
+                time.sleep(0.02)
+
+    def time_of(self, kind: str, height: int) -> float | None:
+        return next((t for h, t in self.seen_at[kind] if h >= height), None)
+
+
+def _metrics(http: httpx.Client, url: str, names: dict[str, str]) -> dict[str, int]:
+    try:
+        text = http.get(url + "/metrics").text
+    except httpx.HTTPError:
+        return {}
+    out = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in names:
+            out[name] = int(float(value))
+    return out
+
+
+def _sign_for_peers(
+    network_dir: Path, per_peer: int, progress: Progress
+) -> tuple[list[str], list[list[bytes]], str]:
+    """Peer URLs, and for each peer ``per_peer`` notarisations signed by its organisation."""
+    from govchain.node.config import load_genesis, load_key, load_node_config
+
+    genesis = load_genesis(network_dir)
+    urls, raws = [], []
+    status = httpx.get(_peer_url(network_dir, genesis.nodes[0].id) + "/v1/status").json()
+    task = progress.add_task("signing", total=per_peer * len(genesis.nodes))
+    run_tag = os.urandom(8)
+    for n, node in enumerate(genesis.nodes):
+        config = load_node_config(network_dir, node.id)
+        urls.append(f"{config.scheme}://{config.host}:{config.port}")
+        key = load_key(network_dir / "orgs" / node.org / "admin.key")
+        own = []
+        for i in range(per_peer):
+            digest = hashlib.sha256(run_tag + bytes([n]) + i.to_bytes(8, "big")).digest()
+            args = AnchorArgs(digest, f"bench document {n}/{i}", node.org)
+            own.append(
+                build_tx(
+                    key,
+                    chain_id=genesis.chain_id,
+                    contract="notary",
+                    method="anchor",
+                    args=args,
+                    valid_until=status["height"] + 500,
+                )
+            )
+            progress.advance(task)
+        raws.append(own)
+    return urls, raws, genesis.nodes[0].org
+
+
+def _peer_url(network_dir: Path, node_id: str) -> str:
+    from govchain.node.config import load_node_config
+
+    config = load_node_config(network_dir, node_id)
+    return f"{config.scheme}://{config.host}:{config.port}"
+
+
+def _submit_to_peers(
+    urls: list[str],
+    raws: list[list[bytes]],
+    batch_size: int,
+    window: int,
+    watcher: _CommitWatcher,
+    progress: Progress,
+) -> tuple[dict[str, float], int]:
+    """Each peer gets its own transactions, a batch at a time, in parallel, with at most
+    ``window`` submitted and not yet committed across the network (0: no limit); the send time
+    of every admitted transaction, and how many were refused."""
+    sent_at: dict[str, float] = {}
+    refused = 0
+    lock = threading.Lock()
+    task = progress.add_task("submitting", total=sum(len(r) for r in raws))
+
+    def in_flight() -> int:
+        with lock:
+            sent = len(sent_at)
+        with watcher.lock:
+            return sent - len(watcher.committed)
+
+    def run(peer: int) -> None:
+        nonlocal refused
+        with httpx.Client(base_url=urls[peer], timeout=120) as http:
+            for i in range(0, len(raws[peer]), batch_size):
+                batch = raws[peer][i : i + batch_size]
+                while window and in_flight() + len(batch) > window:
+                    time.sleep(0.005)
+                payload = {"txs": [base64.b64encode(r).decode() for r in batch]}
+                t = time.perf_counter()
+                resp = http.post("/v1/txs/batch", json=payload)
+                while resp.status_code in (429, 503):
+                    time.sleep(0.25)
+                    resp = http.post("/v1/txs/batch", json=payload)
+                resp.raise_for_status()
+                with lock:
+                    for item in resp.json()["results"]:
+                        if item["status"] == "pending":
+                            sent_at[item["tx_id"]] = t
+                        else:
+                            refused += 1
+                    progress.advance(task, len(batch))
+
+    with ThreadPoolExecutor(len(urls)) as pool:
+        list(pool.map(run, range(len(urls))))
+    return sent_at, refused
+
+
+@bench.command("network")
+@click.option(
+    "--dir",
+    "network_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The network directory (`govchain network up --dir DIR`).",
+)
+@click.option(
+    "--txs",
+    "n_txs",
+    default=20_000,
+    show_default=True,
+    help="Transactions in all, split evenly over the peers.",
+)
+@click.option(
+    "--batch", "batch_size", default=250, show_default=True, help="Transactions per HTTP request."
+)
+@click.option(
+    "--window",
+    default=4000,
+    show_default=True,
+    help="At most this many submitted, not yet committed transactions (0: no limit).",
+)
+@click.option("--timeout", default=300.0, show_default=True, help="Seconds to wait for commits.")
+@json_option
+def bench_network(
+    network_dir: Path, n_txs: int, batch_size: int, window: int, timeout: float, as_json: bool
+) -> None:
+    """Load every peer of a multi-node network at once; report committed transactions per second
+    across the network and commit and finality latency percentiles (seen from the first peer).
+
+    \b
+    Example:
+      govchain network up --orgs 4 --dir city
+      govchain bench network --dir city --txs 20000
+    """
+    with Progress(console=console, disable=as_json, transient=True) as progress:
+        urls, raws, org = _sign_for_peers(
+            network_dir, n_txs // len(_node_urls(network_dir)), progress
+        )
+        key = _org_key(network_dir, org)
+        client = Client(urls[0], key=key)
+        watcher = _CommitWatcher(client, client.status()["height"] + 1)
+        finality = _FinalityWatcher(urls[0])
+        watcher.start()
+        finality.start()
+        start = time.perf_counter()
+        sent_at, refused = _submit_to_peers(urls, raws, batch_size, window, watcher, progress)
+        task = progress.add_task("committing", total=len(sent_at))
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline and watcher.error is None:
+            with watcher.lock:
+                done = sum(1 for t in sent_at if t in watcher.committed)
+            progress.update(task, completed=done)
+            if done == len(sent_at):
+                break
+            time.sleep(0.05)
+        top = max(watcher.heights.values(), default=0)
+        while time.perf_counter() < deadline and finality.time_of("final", top) is None:
+            time.sleep(0.05)
+    watcher.stop.set()
+    finality.stop.set()
+    result = _network_result(watcher, finality, sent_at, start, refused, urls)
+    if as_json:
+        print_json(result)
+    else:
+        print_kv(
+            "bench network",
+            [(k, json.dumps(v) if isinstance(v, dict) else v) for k, v in result.items()],
+        )
+
+
+def _node_urls(network_dir: Path) -> list[str]:
+    from govchain.node.config import load_genesis
+
+    return [_peer_url(network_dir, n.id) for n in load_genesis(network_dir).nodes]
+
+
+def _org_key(network_dir: Path, org: str) -> Any:
+    from govchain.node.config import load_key
+
+    return load_key(network_dir / "orgs" / org / "admin.key")
+
+
+def _network_result(
+    watcher: _CommitWatcher,
+    finality: _FinalityWatcher,
+    sent_at: dict[str, float],
+    start: float,
+    refused: int,
+    urls: list[str],
+) -> dict[str, Any]:
+    with watcher.lock:
+        committed = {t: watcher.committed[t] for t in sent_at if t in watcher.committed}
+        heights = {t: watcher.heights[t] for t in committed}
+    commit_ms, final_ms = (
+        sorted(
+            (seen - sent_at[t]) * 1000
+            for t in committed
+            if (seen := finality.time_of(kind, heights[t])) is not None
+        )
+        for kind in ("committed", "final")
+    )
+    end = max((t for _, t in finality.seen_at["committed"]), default=start)
+    tips = set()
+    for url in urls:
+        s = httpx.get(url + "/v1/status", timeout=10).json()
+        tips.add((s["height"], s["state_root"]))
+    return {
+        "peers": len(urls),
+        "txs": len(sent_at) + refused,
+        "commits_per_s": round(len(committed) / (end - start), 1) if end > start else 0.0,
+        "commit_latency_ms": {
+            p: _pct(commit_ms, n) for p, n in (("p50", 50), ("p95", 95), ("p99", 99))
+        },
+        "finality_latency_ms": {
+            p: _pct(final_ms, n) for p, n in (("p50", 50), ("p95", 95), ("p99", 99))
+        },
+        "committed": len(committed),
+        "finalized": len(final_ms),
+        "refused": refused,
+        "lost": len(sent_at) - len(committed),
+        "blocks": len(set(heights.values())),
+        "elapsed_s": round(end - start, 3),
+        "peer_tips": len(tips),
+    }

@@ -1,5 +1,5 @@
-"""Ordering: which transactions go into which block. Solo today; etcd drops in behind
-the same :class:`Orderer` protocol."""
+"""Ordering: which transactions go into which block. The solo orderer (one node) and the etcd
+orderer (a network of peers) implement the same :class:`Orderer` protocol."""
 
 from govchain.consensus.base import OrderedBatch, Orderer
 from govchain.consensus.cutter import BlockCutter, CutterConfig

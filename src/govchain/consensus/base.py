@@ -20,7 +20,8 @@ __all__ = ["OrderedBatch", "Orderer"]
 @dataclass(frozen=True, slots=True)
 class OrderedBatch:
     txs: list[CheckedTx]
-    time_ms: int  # the time the batch was cut; becomes the block time
+    time_ms: int  # the time the batch was cut; the block time is max(this, previous block time)
+    proposer: bytes | None = None  # the batch author's node key (None: this node)
 
 
 class Orderer(Protocol):

@@ -52,3 +52,37 @@ class NodeMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=r,
         )
+        # multi-node
+        self.finalized_height = Gauge(
+            "govchain_finalized_height",
+            "Highest height with a finality certificate (-1: none)",
+            registry=r,
+        )
+        self.finalized_height.set(-1)
+        self.divergence_height = Gauge(
+            "govchain_divergence_height",
+            "Height at which this peer's state root differs from the quorum's (-1: none); "
+            "while it is set the peer refuses writes",
+            registry=r,
+        )
+        self.divergence_height.set(-1)
+        self.finality_latency = Histogram(
+            "govchain_block_finality_latency_seconds",
+            "From this peer's commit of a block to its finality certificate",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.batches_appended = Counter(
+            "govchain_order_batches_appended", "Batches this peer appended to the log", registry=r
+        )
+        self.order_races_lost = Counter(
+            "govchain_order_races_lost",
+            "Sequence numbers another peer claimed first (this peer retried at the next)",
+            registry=r,
+        )
+        self.attestations_rejected = Counter(
+            "govchain_attestations_rejected",
+            "Received attestations that did not hold, by reason",
+            ["code"],
+            registry=r,
+        )

@@ -1,4 +1,9 @@
-"""Create a network directory: genesis, organisations' keys, node keys and config."""
+"""Create a network directory: genesis, organisations' keys, node keys and config.
+
+:func:`init_network` makes a single-node network (the solo orderer); :func:`init_peer_network`
+makes a multi-node one: every founding organisation runs one peer, each with its own node key in
+the genesis, its own API port and the etcd cluster that orders the blocks.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,17 @@ from pathlib import Path
 
 from govchain.crypto.signing import ED25519, get_scheme
 from govchain.errors import ConfigError
-from govchain.node.config import NodeConfig, node_dir, save_genesis, save_key, save_node_config
+from govchain.node.config import (
+    EtcdSettings,
+    NodeConfig,
+    node_dir,
+    save_genesis,
+    save_key,
+    save_node_config,
+)
 from govchain.types import ChainParams, Genesis, GenesisNode, GenesisOrg
 
-__all__ = ["SAMPLE_CITY", "OrgSpec", "init_network"]
+__all__ = ["SAMPLE_CITY", "OrgSpec", "init_network", "init_peer_network", "sample_orgs"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,60 @@ def init_network(
         genesis_orgs,
         [GenesisNode(node_id, orgs[0].id, node_key.public_key.hex())],
         params or ChainParams(),
+    )
+    save_genesis(directory, genesis)
+    return genesis
+
+
+def sample_orgs(count: int) -> tuple[OrgSpec, ...]:
+    """``count`` founding organisations: the sample city's, then numbered districts."""
+    extra = tuple(
+        OrgSpec(f"district-{i}", f"District {i}", f"第{i}区", "district")
+        for i in range(len(SAMPLE_CITY) + 1, count + 1)
+    )
+    return (SAMPLE_CITY + extra)[:count]
+
+
+def init_peer_network(
+    directory: Path,
+    *,
+    orgs: int,
+    ports: list[int],
+    etcd_endpoints: list[str],
+    chain_id: str = "govchain-local",
+    host: str = "127.0.0.1",
+    params: ChainParams | None = None,
+    force: bool = False,
+) -> Genesis:
+    """Write a multi-node network: organisation ``i`` runs peer ``node<i>`` on ``ports[i]``,
+    ordering on the etcd cluster at ``etcd_endpoints``; every peer knows the others' URLs."""
+    if orgs < 1 or len(ports) != orgs:
+        raise ConfigError(f"{orgs} organisations need {orgs} ports, got {len(ports)}")
+    specs = sample_orgs(orgs)
+    genesis = init_network(
+        directory,
+        chain_id=chain_id,
+        orgs=specs,
+        host=host,
+        port=ports[0],
+        params=params,
+        force=force,
+    )
+    scheme = get_scheme(ED25519)
+    nodes = [genesis.nodes[0]]
+    for i in range(1, orgs):
+        key = scheme.generate()
+        save_key(node_dir(directory, f"node{i}") / "node.key", key, org=specs[i].id, role="node")
+        nodes.append(GenesisNode(f"node{i}", specs[i].id, key.public_key.hex()))
+    urls = [f"http://{host}:{port}" for port in ports]
+    for i, port in enumerate(ports):
+        others = [u for j, u in enumerate(urls) if j != i]
+        etcd = EtcdSettings(list(etcd_endpoints))
+        save_node_config(
+            directory, NodeConfig(f"node{i}", host=host, port=port, etcd=etcd, peers=others)
+        )
+    genesis = Genesis(
+        genesis.chain_id, genesis.genesis_time_ms, genesis.orgs, nodes, genesis.params
     )
     save_genesis(directory, genesis)
     return genesis

@@ -15,9 +15,16 @@ from typing import IO
 
 from govchain.app import Application, CommittedBlock, PendingBlock
 from govchain.consensus import CutterConfig, Orderer, SoloOrderer
+from govchain.consensus.etcd import LogCompacted
 from govchain.contracts import ContractRegistry, default_registry
-from govchain.errors import ConfigError, GovchainError, MempoolFull, ReplayedTransaction
-from govchain.execution import CheckedTx
+from govchain.errors import (
+    ConfigError,
+    GovchainError,
+    InvalidTransaction,
+    MempoolFull,
+    ReplayedTransaction,
+)
+from govchain.execution import CheckedTx, decode_tx
 from govchain.mempool import Mempool, MempoolJournal
 from govchain.node.config import (
     NodeConfig,
@@ -28,6 +35,8 @@ from govchain.node.config import (
 )
 from govchain.node.events import EventHub, Fate
 from govchain.node.metrics import NodeMetrics
+from govchain.node.multinode import Peer, build_peer
+from govchain.node.sync import catch_up
 from govchain.storage import LedgerStore, open_store
 from govchain.types import ChainParams
 
@@ -40,6 +49,9 @@ log = logging.getLogger("govchain.node")
 class SubmitResult:
     tx_id: bytes | None
     error: GovchainError | None = None
+
+
+_UNBOUNDED_SIZE = ChainParams(max_tx_bytes=2**62)  # decode_tx reads only max_tx_bytes
 
 
 def cutter_config(params: ChainParams) -> CutterConfig:
@@ -77,9 +89,26 @@ class Node:
         self.store = store
         self.app = Application(store, self.genesis, registry or default_registry(), self.key)
         self.mempool = Mempool(self.config.mempool_max_txs, self.config.mempool_max_bytes)
-        self.orderer: Orderer = orderer or SoloOrderer(cutter_config(self.app.params))
         self.events = EventHub()
         self.metrics = NodeMetrics()
+        self.peer: Peer | None = None  # multi-node: ordering on etcd, attestations, finality
+        if orderer is None and self.config.etcd is not None:
+            self.peer = build_peer(
+                settings=self.config.etcd,
+                node_dir=self.dir,
+                genesis=self.genesis,
+                key=self.key,
+                node_id=self.config.node_id,
+                store=self.store,
+                metrics=self.metrics,
+                cutter=cutter_config(self.app.params),
+                height=self.app.info().height,
+                decode_tx=self._decode_ordered_tx,
+                faulty=self.config.faulty_attestations,
+            )
+        self.orderer: Orderer = orderer or (
+            self.peer.orderer if self.peer else SoloOrderer(cutter_config(self.app.params))
+        )
         self._admitted_at: dict[bytes, float] = {}
         self._admit_lock = asyncio.Lock()
         self._loop_task: asyncio.Task[None] | None = None
@@ -93,6 +122,11 @@ class Node:
 
     async def start(self) -> None:
         await self.orderer.start()
+        if self.peer is not None:
+            await self.peer.start()
+            meta = self.app.info()
+            if meta.height > 0:  # attest the tip again: the tracker learns where this peer is
+                self.peer.on_commit(meta.height, meta.block_hash, meta.state_root)
         self._loop_task = asyncio.create_task(self._block_loop(), name="block-loop")
         await self._recover_journal()
         log.info(
@@ -110,6 +144,8 @@ class Node:
         if self._committing is not None:
             with contextlib.suppress(Exception):
                 await self._committing  # a commit under way finishes before the store closes
+        if self.peer is not None:
+            await self.peer.stop()
         await self.orderer.stop()
         if self.journal is not None:
             self.journal.close()
@@ -123,7 +159,10 @@ class Node:
 
     async def submit(self, raws: list[bytes]) -> list[SubmitResult]:
         """Admit a batch: each transaction is checked on its own; capacity is all-or-nothing
-        (raises :class:`MempoolFull` and admits nothing when the batch does not fit)."""
+        (raises :class:`MempoolFull` and admits nothing when the batch does not fit). A peer
+        whose state diverged from the quorum refuses writes (:class:`ChainDiverged`)."""
+        if self.peer is not None:
+            self.peer.check_writable()
         self.mempool.ensure_room(len(raws), sum(len(r) for r in raws))
         checked = await asyncio.to_thread(self.app.check_txs, raws)
         async with self._admit_lock:  # admission order is ordering order
@@ -191,8 +230,8 @@ class Node:
             return Fate(committed_height=loc.height)
         if (err := self.events.rejected(tx_id)) is not None:
             return Fate(error=err)
-        if tx_id not in self.mempool:
-            return None
+        if tx_id not in self.mempool and self.peer is None:
+            return None  # (a peer waits: the transaction may reach it through the log)
         return await self.events.wait(tx_id, timeout)
 
     # --- the block loop --------------------------------------------------------------------
@@ -201,9 +240,15 @@ class Node:
         """Finalize block N+1 while block N is being written (compute first, persist second):
         commits stay strictly in order, and each is published as soon as it is durable."""
         while True:
-            batch = await self.orderer.next_batch()
             try:
-                pending = await asyncio.to_thread(self._finalize, batch.txs, batch.time_ms)
+                batch = await self.orderer.next_batch()
+            except LogCompacted as exc:
+                await self._catch_up_past(exc)
+                continue
+            try:
+                pending = await asyncio.to_thread(
+                    self._finalize, batch.txs, batch.time_ms, batch.proposer
+                )
             except Exception:
                 log.exception("block production failed; the node stops producing blocks")
                 raise
@@ -211,9 +256,39 @@ class Node:
                 await self._committing  # block N is durable (and published) before N+1 commits
             self._committing = asyncio.create_task(self._commit_and_publish(pending))
 
-    def _finalize(self, txs: list[CheckedTx], time_ms: int) -> PendingBlock:
+    async def _catch_up_past(self, exc: LogCompacted) -> None:
+        """etcd no longer holds the blocks this peer needs: fetch and verify them from the other
+        peers' block stores, then follow the log again."""
+        if self._committing is not None:
+            await self._committing
+        if self.peer is None or not self.config.peers:
+            log.error("%s; no peers are configured to catch up from", exc.message)
+            raise exc
+        log.warning("%s; catching up from %s", exc.message, ", ".join(self.config.peers))
+        while True:
+            try:
+                height = await catch_up(self, self.config.peers, target_height=exc.floor)
+                break
+            except GovchainError as failure:
+                log.warning("catch-up failed (%s); trying again", failure.message)
+                await asyncio.sleep(1.0)
+        log.info("caught up to block %d from other peers", height)
+        self.peer.orderer.resume_from(height)
+
+    def _finalize(self, txs: list[CheckedTx], time_ms: int, proposer: bytes | None) -> PendingBlock:
         with self.metrics.finalize_seconds.time():
-            return self.app.finalize_block(txs, time_ms)
+            return self.app.finalize_block(txs, time_ms, proposer)
+
+    def _decode_ordered_tx(self, raw: bytes) -> CheckedTx | None:
+        """Decode a transaction another peer ordered; None when it does not decode. Its size,
+        signatures and stateful checks are judged when its block executes, under that block's
+        parameters: decoding must not depend on how far this peer has committed, or peers that
+        read the log at different moments of a parameter change would build different blocks."""
+        try:
+            return decode_tx(raw, self.genesis.chain_id, _UNBOUNDED_SIZE, self.app.registry)
+        except InvalidTransaction as exc:
+            log.warning("an ordered transaction does not decode and is left out: %s", exc)
+            return None
 
     async def _commit_and_publish(self, pending: PendingBlock) -> None:
         try:
@@ -229,7 +304,15 @@ class Node:
 
     def _after_commit(self, c: CommittedBlock) -> None:
         height = c.block.header.height
-        dropped = [(tx.tx_id, err) for tx, err in c.dropped]
+        if self.peer is not None:
+            self.peer.on_commit(height, c.block_hash, c.block.header.state_root)
+        # a transaction that reached the log through two peers runs once: the copy dropped as
+        # replayed is not a rejection of the transaction
+        dropped = [
+            (tx.tx_id, err)
+            for tx, err in c.dropped
+            if not (isinstance(err, ReplayedTransaction) and self.store.get_tx_location(tx.tx_id))
+        ]
         self.mempool.remove(c.tx_ids)
         self.mempool.remove(tx_id for tx_id, _ in dropped)
         now = time.monotonic()

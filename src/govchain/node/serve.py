@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+import ssl
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -39,8 +43,10 @@ async def serve_node(
         access_log=False,
         lifespan="off",
         timeout_graceful_shutdown=5,
+        **_tls_options(node),
     )
     server = uvicorn.Server(config)
+    _let_node_stop_on_sigterm()
     await node.start()
     try:
         serve = asyncio.create_task(server.serve())
@@ -52,3 +58,28 @@ async def serve_node(
         await serve
     finally:
         await node.stop()
+
+
+def _tls_options(node: Node) -> dict[str, Any]:
+    """uvicorn's TLS options from the node config (paths relative to the node directory)."""
+    tls = node.config.tls
+    if tls is None:
+        return {}
+    options: dict[str, Any] = {
+        "ssl_certfile": str(node.dir / tls.cert_file),
+        "ssl_keyfile": str(node.dir / tls.key_file),
+    }
+    if tls.ca_file is not None:
+        options["ssl_ca_certs"] = str(node.dir / tls.ca_file)
+    if tls.require_client_cert:
+        options["ssl_cert_reqs"] = ssl.CERT_REQUIRED
+    return options
+
+
+def _let_node_stop_on_sigterm() -> None:
+    """uvicorn catches SIGTERM while it serves, shuts down, then raises the signal again under
+    the handler that was there before; with Python's default one the process would end there,
+    before the node closes its orderer, journal and store. Ignoring that second delivery lets
+    ``serve_node`` finish its ``finally``."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda signum, frame: None)
