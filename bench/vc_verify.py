@@ -2,7 +2,8 @@
 
 Signs one business-licence credential (W3C VC 2.0, eddsa-jcs-2022, with a status entry and
 Chinese text) and verifies it N times: proof shape, cryptosuite, context, JCS, hashes, Ed25519,
-validity window and the credential hash that the chain anchors. Single-threaded.
+validity window and the credential hash that the chain anchors. Single-threaded. The rate is given
+per wall second and per CPU second of this process (the figure that holds on a shared machine).
 """
 
 from __future__ import annotations
@@ -53,15 +54,15 @@ def main() -> None:
     signed = create_proof(
         credential, signer=key, verification_method=method, created="2026-01-01T00:00:00Z"
     )
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for _ in range(n):
         verify_proof(signed, resolve_key=resolve_did_key).raise_for_failure()
         check_validity_window(signed, NOW_MS)
         compute_credential_hash(signed)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     print(
         f"{n / elapsed:,.0f} credentials verified per second on one core "
-        f"({elapsed / n * 1e6:.0f} us each)"
+        f"({elapsed / n * 1e6:.0f} us each); {n / cpu:,.0f}/s per CPU second"
     )
 
 

@@ -102,8 +102,7 @@ BUNDLE_CHECKS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class BundleCheck:
+class BundleCheck(msgspec.Struct, frozen=True):
     """One named check: ``ok`` is None when it could not run (``reason`` says why)."""
 
     check: str

@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 import base58
+import msgspec
 import nacl.bindings
 import nacl.exceptions
 
@@ -78,7 +79,7 @@ CheckStatus = Literal["passed", "failed", "skipped"]
 
 
 _B58_ALPHABET = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_B58_VALUE = {char: index for index, char in enumerate(_B58_ALPHABET)}
+_B58_VALUES = bytes.maketrans(_B58_ALPHABET, bytes(range(58)))  # each digit's value
 _MULTIBASE_B58 = re.compile(r"z[1-9A-HJ-NP-Za-km-z]{1,200}", re.ASCII)
 
 
@@ -93,8 +94,8 @@ def _decode_base58btc(value: Any, what: str) -> bytes:
         raise CredentialMalformed(f"{what} is not a multibase base58btc string (z...)", field=what)
     digits = value[1:].encode("ascii")
     number = 0
-    for char in digits:
-        number = number * 58 + _B58_VALUE[char]
+    for digit in digits.translate(_B58_VALUES):
+        number = number * 58 + digit
     zeros = len(digits) - len(digits.lstrip(b"1"))
     return b"\0" * zeros + number.to_bytes((number.bit_length() + 7) // 8, "big")
 
@@ -245,8 +246,7 @@ def create_proof(
 # --- verification --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ProofCheck:
+class ProofCheck(msgspec.Struct, frozen=True):
     """One named step of proof verification."""
 
     name: str

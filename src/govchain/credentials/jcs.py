@@ -10,18 +10,19 @@ path of the first one); ``allow_floats=True`` gives the full RFC 8785 behaviour,
 tests and for reading third parties' documents.
 
 Speed: ``rfc8785`` is pure Python. For the common case — only dicts, lists, strings, booleans,
-null and safe integers, with ASCII object keys — the standard library's C JSON encoder with sorted
-keys and no whitespace yields exactly the JCS bytes (same string escaping; for ASCII keys code
-point order equals UTF-16 order), about five times faster; anything else goes through
-``rfc8785``. The property tests check that both paths agree.
+null and safe integers, with ASCII object keys — msgspec's JSON encoder with sorted keys yields
+exactly the JCS bytes (no whitespace; the same string escaping as RFC 8785 for every code point;
+for ASCII keys code point order equals UTF-16 order); with the walk that proves a value is of that
+kind it is about ten times faster than ``rfc8785``. Anything else goes through ``rfc8785``. The
+property tests check that both paths agree.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import msgspec
 import rfc8785
 
 from .errors import NotCanonicalizable
@@ -29,13 +30,11 @@ from .errors import NotCanonicalizable
 __all__ = ["canonicalize", "find_float"]
 
 _MAX_SAFE_INT = 2**53 - 1
-_ENCODER = json.JSONEncoder(
-    ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":"), check_circular=False
-)
+_ENCODER = msgspec.json.Encoder(order="sorted")
 
 
 def _is_simple(value: Any) -> bool:
-    """True when the C JSON encoder gives the JCS bytes of ``value`` (see the module notes)."""
+    """True when msgspec's JSON encoder gives the JCS bytes of ``value`` (see the module notes)."""
     kind = type(value)
     if kind is dict:
         for key, item in value.items():
@@ -79,7 +78,7 @@ def canonicalize(value: Any, *, allow_floats: bool = False) -> bytes:
     """
     try:
         if _is_simple(value):
-            return _ENCODER.encode(value).encode("utf-8")
+            return _ENCODER.encode(value)
     except (UnicodeEncodeError, RecursionError):
         pass  # a lone surrogate or deep nesting: rfc8785 below says what is wrong
     try:

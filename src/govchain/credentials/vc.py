@@ -21,6 +21,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from .errors import CredentialExpired, CredentialMalformed, CredentialNotYetValid
@@ -78,26 +79,39 @@ def parse_datetime_stamp(value: Any, *, field: str = "dateTime") -> Fraction:
 
     Raises :class:`CredentialMalformed` naming ``field`` for anything else.
     """
-    match = _DATETIME_STAMP.fullmatch(value) if isinstance(value, str) else None
     try:
-        if match is None:
-            raise ValueError("expected YYYY-MM-DDThh:mm:ss[.fff] followed by Z or +hh:mm")
-        year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
-        digits = (match.group(7) or ".")[1:]
-        if not 1 <= month <= 12:
-            raise ValueError("month out of range")
-        days = _DAYS_IN_MONTH[month - 1] + (month == 2 and _is_leap(year))
-        if not 1 <= day <= days:
-            raise ValueError("day out of range")
-        end_of_day = hour == 24 and minute == 0 and second == 0 and digits.strip("0") == ""
-        if not (hour <= 23 or end_of_day) or minute > 59 or second > 59:
-            raise ValueError("time of day out of range")
-        offset = _offset_seconds(match.group(8))
+        if not isinstance(value, str):
+            raise ValueError(_STAMP_SHAPE)
+        return _parse_stamp(value)
     except ValueError as exc:
         raise CredentialMalformed(
             f"{field} is not an XML Schema dateTimeStamp ({exc}): {str(value)[:40]!r}",
             field=field,
         ) from None
+
+
+_STAMP_SHAPE = "expected YYYY-MM-DDThh:mm:ss[.fff] followed by Z or +hh:mm"
+
+
+@lru_cache(maxsize=1024)
+def _parse_stamp(value: str) -> Fraction:
+    """:func:`parse_datetime_stamp` of a string, or ``ValueError`` saying what is wrong. Cached:
+    one verification reads a credential's ``validFrom`` and ``validUntil`` more than once (shape,
+    anchor, validity window), and a Fraction is immutable."""
+    match = _DATETIME_STAMP.fullmatch(value)
+    if match is None:
+        raise ValueError(_STAMP_SHAPE)
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    digits = (match.group(7) or ".")[1:]
+    if not 1 <= month <= 12:
+        raise ValueError("month out of range")
+    days = _DAYS_IN_MONTH[month - 1] + (month == 2 and _is_leap(year))
+    if not 1 <= day <= days:
+        raise ValueError("day out of range")
+    end_of_day = hour == 24 and minute == 0 and second == 0 and digits.strip("0") == ""
+    if not (hour <= 23 or end_of_day) or minute > 59 or second > 59:
+        raise ValueError("time of day out of range")
+    offset = _offset_seconds(match.group(8))
     seconds = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
     scale = 10 ** len(digits)
     return Fraction((seconds - offset) * scale + int(digits or "0"), scale)

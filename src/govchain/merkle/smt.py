@@ -19,6 +19,7 @@ key's own leaf proves membership, another key's leaf or no leaf at all proves ab
 
 from __future__ import annotations
 
+import hashlib
 from bisect import bisect_left
 from collections.abc import Mapping
 from operator import itemgetter
@@ -26,7 +27,7 @@ from typing import Protocol
 
 import msgspec
 
-from govchain.crypto.hashing import sha256, tagged_hash
+from govchain.crypto.hashing import sha256
 from govchain.encoding import encode
 from govchain.errors import MalformedProof, RootMismatch, StorageError, WrongProofKind
 
@@ -94,12 +95,22 @@ def compute_key_path(key: bytes) -> bytes:
     return sha256(key)
 
 
+# tagged_hash(tag, data) = SHA-256(tag || 0x00 || data): the tagged prefix is hashed once here, and
+# each node's hash continues a copy of that state.
+_LEAF_PREFIX = hashlib.sha256(_LEAF_TAG + b"\x00")
+_NODE_PREFIX = hashlib.sha256(_NODE_TAG + b"\x00")
+
+
 def _leaf_hash(key_path: bytes, value_hash: bytes) -> bytes:
-    return tagged_hash(_LEAF_TAG, key_path + value_hash)
+    hasher = _LEAF_PREFIX.copy()
+    hasher.update(key_path + value_hash)
+    return hasher.digest()
 
 
 def _internal_hash(left: bytes, right: bytes) -> bytes:
-    return tagged_hash(_NODE_TAG, left + right)
+    hasher = _NODE_PREFIX.copy()
+    hasher.update(left + right)
+    return hasher.digest()
 
 
 # --- node storage --------------------------------------------------------------------------------
@@ -386,8 +397,9 @@ def _is_hash(value: object) -> bool:
     return isinstance(value, bytes) and len(value) == HASH_SIZE
 
 
-def _expand_siblings(proof: StateProof) -> list[bytes]:
-    """All ``depth`` siblings, empty ones restored; :class:`MalformedProof` for garbage."""
+def _check_siblings(proof: StateProof) -> int:
+    """The proof's bitmap as an int whose lowest bit is the deepest level's, once its depth,
+    bitmap and siblings are checked; :class:`MalformedProof` for garbage."""
     depth = proof.depth
     if isinstance(depth, bool) or not isinstance(depth, int) or not 0 <= depth <= MAX_DEPTH:
         raise MalformedProof(f"state proof depth must be between 0 and {MAX_DEPTH}")
@@ -406,17 +418,17 @@ def _expand_siblings(proof: StateProof) -> list[bytes]:
         )
     if depth and not bits & 1:
         raise MalformedProof("state proof ends beside an empty sibling, which a tree never has")
-    given = iter(proof.siblings)
-    expanded: list[bytes] = []
-    for level in range(depth):
-        if bits >> (depth - 1 - level) & 1:
-            sibling = next(given)
-            if not _is_hash(sibling) or sibling == EMPTY_ROOT:
-                raise MalformedProof(f"state proof sibling at level {level} is not a valid hash")
-            expanded.append(sibling)
-        else:
-            expanded.append(EMPTY_ROOT)
-    return expanded
+    for position, sibling in enumerate(proof.siblings):
+        if not isinstance(sibling, bytes) or len(sibling) != HASH_SIZE or sibling == EMPTY_ROOT:
+            level = _get_sibling_level(bits, depth, position)
+            raise MalformedProof(f"state proof sibling at level {level} is not a valid hash")
+    return bits
+
+
+def _get_sibling_level(bits: int, depth: int, position: int) -> int:
+    """The level of the ``position``-th non-empty sibling (from the top) marked in ``bits``."""
+    levels = [level for level in range(depth) if bits >> (depth - 1 - level) & 1]
+    return levels[position]
 
 
 def _check_leaf(proof: StateProof, key_path: bytes) -> None:
@@ -433,13 +445,31 @@ def _check_leaf(proof: StateProof, key_path: bytes) -> None:
         raise MalformedProof("state proof leaf does not lie on the key's path")
 
 
-def _compute_root(siblings: list[bytes], key_path: bytes, terminal: bytes) -> bytes:
+def _compute_root(proof: StateProof, bits: int, key_path: bytes, terminal: bytes) -> bytes:
+    """The root the checked proof leads to from ``terminal``, hashing up from the deepest level:
+    the bit of ``bits`` and of the key's path at each level say whether the sibling is carried
+    (else empty) and on which side it lies."""
+    depth = proof.depth
+    path = int.from_bytes(key_path, "big") >> (MAX_DEPTH - depth)
+    siblings = proof.siblings
+    given = len(siblings)
     node_hash = terminal
-    for level in range(len(siblings) - 1, -1, -1):
-        if _bit(key_path, level):
-            node_hash = _internal_hash(siblings[level], node_hash)
+    for _ in range(depth):
+        if bits & 1:
+            given -= 1
+            sibling = siblings[given]
         else:
-            node_hash = _internal_hash(node_hash, siblings[level])
+            sibling = EMPTY_ROOT
+        hasher = _NODE_PREFIX.copy()  # _internal_hash, inlined: these hashes are a proof's cost
+        if path & 1:
+            hasher.update(sibling)
+            hasher.update(node_hash)
+        else:
+            hasher.update(node_hash)
+            hasher.update(sibling)
+        node_hash = hasher.digest()
+        bits >>= 1
+        path >>= 1
     return node_hash
 
 
@@ -459,14 +489,14 @@ def verify_membership(root: bytes, key: bytes, value: bytes, proof: StateProof) 
     :class:`RootMismatch` when the proof, the value or the root is wrong.
     """
     key_path = compute_key_path(key)
-    siblings = _expand_siblings(proof)
+    bits = _check_siblings(proof)
     _check_leaf(proof, key_path)
     leaf = proof.leaf
     if leaf is None or leaf.key_path != key_path:
         raise WrongProofKind("this proof shows the key is absent, not that it holds a value")
     if leaf.value_hash != sha256(value):
         raise RootMismatch("the value differs from the one the proof is for")
-    computed = _compute_root(siblings, key_path, _leaf_hash(key_path, leaf.value_hash))
+    computed = _compute_root(proof, bits, key_path, _leaf_hash(key_path, leaf.value_hash))
     _check_root_match(root, computed, "membership")
 
 
@@ -477,13 +507,13 @@ def verify_absence(root: bytes, key: bytes, proof: StateProof) -> None:
     and :class:`RootMismatch` when the proof or the root is wrong.
     """
     key_path = compute_key_path(key)
-    siblings = _expand_siblings(proof)
+    bits = _check_siblings(proof)
     _check_leaf(proof, key_path)
     leaf = proof.leaf
     if leaf is not None and leaf.key_path == key_path:
         raise WrongProofKind("this proof shows the key holds a value, not that it is absent")
     terminal = EMPTY_ROOT if leaf is None else _leaf_hash(leaf.key_path, leaf.value_hash)
-    computed = _compute_root(siblings, key_path, terminal)
+    computed = _compute_root(proof, bits, key_path, terminal)
     _check_root_match(root, computed, "absence")
 
 
