@@ -171,9 +171,7 @@ def test_signed_status_list_publish_serve_verify(issuing: Issuing) -> None:
     result = verify_status_list(anonymous, document, now_ms=now, issuer=vc["issuer"])
     assert result.valid, result.failed
     assert get_list_status(document, vc) is True
-    online = anonymous._request(
-        "POST", "/v1/credentials/status-lists/verify", json={"credential": document}
-    )
+    online = anonymous.post("/v1/credentials/status-lists/verify", json={"credential": document})
     assert online["valid"], online["checks"]
     assert [c["check"] for c in online["checks"]][-1] == "content"
 

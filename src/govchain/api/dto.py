@@ -103,6 +103,7 @@ class TxView(msgspec.Struct, omit_defaults=True):
     receipt_raw: str | None = None
     tx_proof: InclusionProofView | None = None
     receipt_proof: InclusionProofView | None = None
+    finality: str | None = None  # hex of the header's block's finality certificate, if final
 
 
 class StateView(msgspec.Struct):
@@ -112,6 +113,8 @@ class StateView(msgspec.Struct):
     height: int
     header: HeaderView
     proof: str  # hex of the canonical StateProof encoding
+    # hex of the canonical encoding of the block's finality certificate, when the node has it
+    finality: str | None = None
 
 
 class NotaryView(msgspec.Struct):

@@ -28,10 +28,11 @@ from typing import Any
 
 import msgspec
 from litestar import Request, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from govchain.api.auth import PUBLIC
 from govchain.api.dto import StateView
-from govchain.api.views import block_header_view
+from govchain.api.views import block_header_view, finality_view
 from govchain.app.application import Application, StateProofResult
 from govchain.app.credential_bundle import build_credential_bundle, build_issuer_trust
 from govchain.app.verify_credential import verify_credential
@@ -43,10 +44,12 @@ from govchain.contracts.certs_status_lists import (
     status_list_state_key,
 )
 from govchain.contracts.identity import identity_state_key
+from govchain.credentials.bundle import VerificationBundle
 from govchain.encoding import decode, to_builtins
 from govchain.errors import BadRequest, NotFoundInState
 from govchain.merkle import smt
 from govchain.node.runtime import Node
+from govchain.types.finality import CertificateNotFound
 
 __all__ = ["VerifyListRequest", "VerifyRequest", "cert_routes", "state_view"]
 
@@ -66,7 +69,8 @@ class VerifyListRequest(msgspec.Struct):
 
 
 def state_view(app: Application, result: StateProofResult) -> StateView:
-    """A state proof in the API's shape (as ``GET /v1/state/{key}`` answers it)."""
+    """A state proof in the API's shape (as ``GET /v1/state/{key}`` answers it), with the
+    block's finality certificate when the node has it."""
     block = app.get_block(result.height)
     return StateView(
         result.key.hex(),
@@ -75,6 +79,7 @@ def state_view(app: Application, result: StateProofResult) -> StateView:
         result.height,
         block_header_view(block),
         smt.encode_state_proof(result.proof).hex(),
+        finality_view(app.store.get_finality_certificate(result.height)),
     )
 
 
@@ -120,7 +125,7 @@ def cert_routes(node: Node) -> list[Any]:
         "come with state proofs against the latest block's root.",
         opt=PUBLIC,
     )
-    async def verify(data: VerifyRequest) -> dict[str, Any]:
+    async def verify(data: JSONBody[VerifyRequest]) -> dict[str, Any]:
         return await asyncio.to_thread(_verify, data)
 
     def _show(credential_hash: bytes, height: int | None) -> dict[str, Any]:
@@ -141,7 +146,9 @@ def cert_routes(node: Node) -> list[Any]:
         description="Errors: CERT_NOT_FOUND (404) when the hash is not anchored.",
         opt=PUBLIC,
     )
-    async def show(credential_hash: str, height: int | None = None) -> dict[str, Any]:
+    async def show(
+        credential_hash: FromPath[str], height: FromQuery[int | None] = None
+    ) -> dict[str, Any]:
         return await asyncio.to_thread(_show, _hash(credential_hash), height)
 
     @get(
@@ -152,15 +159,34 @@ def cert_routes(node: Node) -> list[Any]:
         "proofs of the signing member's identity record (`member`, default the anchor's "
         "submitter), the issuing organisation, its accreditation and the schema as they stood "
         "at issuance. The node holds no credential: the holder adds it (`credential` is null "
-        "here). "
-        "Errors: CERT_NOT_FOUND (404) when the hash is not anchored.",
+        "here). Each header carries its block's finality certificate (`finality`) when the node "
+        "has it; `final=true` proves the status at the latest finalized height instead of the "
+        "latest height. "
+        "Errors: CERT_NOT_FOUND (404) when the hash is not anchored (at that height); "
+        "FINALITY_NOT_FOUND (404) with `final=true` while no block is final.",
         opt=PUBLIC,
     )
-    async def bundle(credential_hash: str, member: str | None = None) -> dict[str, Any]:
-        built = await asyncio.to_thread(
-            build_credential_bundle, app_, _hash(credential_hash), member=member
-        )
+    async def bundle(
+        credential_hash: FromPath[str],
+        member: FromQuery[str | None] = None,
+        final: FromQuery[bool] = False,
+    ) -> dict[str, Any]:
+        built = await asyncio.to_thread(_bundle, _hash(credential_hash), member, final)
         return to_builtins(built)  # type: ignore[no-any-return]
+
+    def _bundle(credential_hash: bytes, member: str | None, final: bool) -> VerificationBundle:
+        height = None
+        if final:
+            height = node.store.get_finalized_height()
+            if height < 0:
+                raise CertificateNotFound("no block of this chain is final yet")
+        return build_credential_bundle(
+            app_,
+            credential_hash,
+            member=member,
+            height=height,
+            finality_for=node.store.get_finality_certificate,
+        )
 
     def _published(org: str, purpose: str) -> dict[str, Any] | None:
         args = {"org": org, "purpose": purpose}
@@ -209,7 +235,7 @@ def cert_routes(node: Node) -> list[Any]:
         opt=PUBLIC,
     )
     async def status_list(
-        request: Request[Any, Any, Any], org: str, purpose: str
+        request: Request[Any, Any, Any], org: FromPath[str], purpose: FromPath[str]
     ) -> dict[str, Any]:
         return await asyncio.to_thread(_status_list, request, org, purpose)
 
@@ -220,7 +246,7 @@ def cert_routes(node: Node) -> list[Any]:
         opt=PUBLIC,
     )
     async def derived_list(
-        request: Request[Any, Any, Any], org: str, purpose: str
+        request: Request[Any, Any, Any], org: FromPath[str], purpose: FromPath[str]
     ) -> dict[str, Any]:
         return await asyncio.to_thread(_derived_list, request, org, purpose)
 
@@ -246,7 +272,9 @@ def cert_routes(node: Node) -> list[Any]:
         "height (the latest when the list is not anchored).",
         opt=PUBLIC,
     )
-    async def list_proofs(org: str, purpose: str, hash: str, member: str) -> dict[str, Any]:
+    async def list_proofs(
+        org: FromPath[str], purpose: FromPath[str], hash: FromQuery[str], member: FromQuery[str]
+    ) -> dict[str, Any]:
         if purpose not in PURPOSES:
             raise BadRequest(f"purpose must be one of {', '.join(PURPOSES)}")
         return await asyncio.to_thread(_list_proofs, org, purpose, _hash(hash), member)
@@ -269,7 +297,7 @@ def cert_routes(node: Node) -> list[Any]:
         "reflects).",
         opt=PUBLIC,
     )
-    async def verify_list(data: VerifyListRequest) -> dict[str, Any]:
+    async def verify_list(data: JSONBody[VerifyListRequest]) -> dict[str, Any]:
         return await asyncio.to_thread(_verify_list, data)
 
     @get(
@@ -277,7 +305,9 @@ def cert_routes(node: Node) -> list[Any]:
         summary="An organisation's revocation status list (signed if published)",
         opt=PUBLIC,
     )
-    async def revocation_list(request: Request[Any, Any, Any], org: str) -> dict[str, Any]:
+    async def revocation_list(
+        request: Request[Any, Any, Any], org: FromPath[str]
+    ) -> dict[str, Any]:
         return await asyncio.to_thread(_status_list, request, org, "revocation")
 
     @get(
@@ -285,7 +315,9 @@ def cert_routes(node: Node) -> list[Any]:
         summary="A credential type's JSON Schema (a version, or the latest)",
         opt=PUBLIC,
     )
-    async def schema(credential_type: str, version: str | None = None) -> dict[str, Any]:
+    async def schema(
+        credential_type: FromPath[str], version: FromQuery[str | None] = None
+    ) -> dict[str, Any]:
         args = {"credential_type": credential_type, "version": version}
         record = await asyncio.to_thread(app_.query, "certs", "schema", args)
         return to_builtins(record)  # type: ignore[no-any-return]
@@ -299,8 +331,10 @@ def cert_routes(node: Node) -> list[Any]:
         "issuer keys from it offline (`govchain cert qr-verify --trust`).",
         opt=PUBLIC,
     )
-    async def issuer_trust(org: list[str]) -> dict[str, Any]:
-        built = await asyncio.to_thread(build_issuer_trust, app_, org)
+    async def issuer_trust(org: FromQuery[list[str]]) -> dict[str, Any]:
+        built = await asyncio.to_thread(
+            build_issuer_trust, app_, org, finality_for=node.store.get_finality_certificate
+        )
         return to_builtins(built)  # type: ignore[no-any-return]
 
     return [

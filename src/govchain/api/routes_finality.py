@@ -10,11 +10,11 @@ routes: a peer catching up signs its requests with its node key.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import get
-from litestar.params import Parameter
+from litestar.params import FromPath, QueryParameter
 
 from govchain.api.auth import MEMBER, PUBLIC, SIGNED
 from govchain.encoding import encode
@@ -154,7 +154,7 @@ def finality_routes(node: Node) -> list[Any]:
         "docs/finality.md.",
         opt=PUBLIC,
     )
-    async def block_finality(height: int) -> CertificateView:
+    async def block_finality(height: FromPath[int]) -> CertificateView:
         return await asyncio.to_thread(_certificate, height)
 
     def _status() -> FinalityStatusView:
@@ -206,8 +206,8 @@ def finality_routes(node: Node) -> list[Any]:
         security=SIGNED,
     )
     async def sync_blocks(
-        from_: int = Parameter(query="from", ge=0),
-        limit: int = Parameter(default=64, ge=1),
+        from_: Annotated[int, QueryParameter(name="from", ge=0)],
+        limit: Annotated[int, QueryParameter(ge=1)] = 64,
     ) -> SyncBlocksView:
         if limit > MAX_SYNC_BLOCKS:
             raise BadRequest(f"limit must be at most {MAX_SYNC_BLOCKS}", limit=limit)

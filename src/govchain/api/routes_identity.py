@@ -16,6 +16,7 @@ import datetime
 from typing import Any
 
 from litestar import Request, get
+from litestar.params import FromPath, FromQuery
 
 from govchain.api.auth import MEMBER, PUBLIC, SELF, SIGNED, require_member, require_reader
 from govchain.contracts.did import InvalidDid, parse_did
@@ -60,7 +61,7 @@ def identity_routes(node: Node) -> list[Any]:
         opt=PUBLIC,
     )
     async def resolve_did(
-        request: Request[Any, Any, Any], did: str, height: int | None = None
+        request: Request[Any, Any, Any], did: FromPath[str], height: FromQuery[int | None] = None
     ) -> dict[str, Any]:
         chain_id, identity_id = parse_did(did)
         if chain_id != node.genesis.chain_id:
@@ -74,7 +75,7 @@ def identity_routes(node: Node) -> list[Any]:
         return result
 
     @get("/v1/orgs/{org:str}", summary="An organisation's record", opt=PUBLIC)
-    async def org(org: str) -> dict[str, Any]:
+    async def org(org: FromPath[str]) -> dict[str, Any]:
         return to_builtins(await asyncio.to_thread(_query, "org", {"id": org}))  # type: ignore[no-any-return]
 
     @get(
@@ -84,7 +85,9 @@ def identity_routes(node: Node) -> list[Any]:
         opt=SELF,
         security=SIGNED,
     )
-    async def identity(request: Request[Any, Any, Any], identity_id: str) -> dict[str, Any]:
+    async def identity(
+        request: Request[Any, Any, Any], identity_id: FromPath[str]
+    ) -> dict[str, Any]:
         _authorize(request, identity_id)
         return to_builtins(await asyncio.to_thread(_query, "get", {"id": identity_id}))  # type: ignore[no-any-return]
 
@@ -94,7 +97,7 @@ def identity_routes(node: Node) -> list[Any]:
         opt=MEMBER,
         security=SIGNED,
     )
-    async def members(request: Request[Any, Any, Any], org: str) -> list[dict[str, Any]]:
+    async def members(request: Request[Any, Any, Any], org: FromPath[str]) -> list[dict[str, Any]]:
         require_member(request)
         return to_builtins(await asyncio.to_thread(_query, "members", {"id": org}))  # type: ignore[no-any-return]
 

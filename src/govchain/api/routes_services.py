@@ -22,6 +22,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from govchain.api.auth import PUBLIC, SELF, SIGNED, Principal, get_principal
 from govchain.encoding import to_builtins
@@ -87,7 +88,7 @@ def service_routes(node: Node) -> list[Any]:
         description="Errors: WF_UNKNOWN_SERVICE (404).",
         opt=PUBLIC,
     )
-    async def service(service_id: str) -> dict[str, Any]:
+    async def service(service_id: FromPath[str]) -> dict[str, Any]:
         return await asyncio.to_thread(_query, "service", {"service_id": service_id})
 
     @post(
@@ -100,7 +101,7 @@ def service_routes(node: Node) -> list[Any]:
         "WF_DEF_TOO_LARGE).",
         opt=PUBLIC,
     )
-    async def check(data: CheckRequest) -> dict[str, Any]:
+    async def check(data: JSONBody[CheckRequest]) -> dict[str, Any]:
         return await asyncio.to_thread(_query, "check_definition", {"document": data.document})
 
     def _instance(principal: Principal, instance_id: str) -> dict[str, Any]:
@@ -120,7 +121,9 @@ def service_routes(node: Node) -> list[Any]:
         opt=SELF,
         security=SIGNED,
     )
-    async def instance(request: Request[Any, Any, Any], instance_id: str) -> dict[str, Any]:
+    async def instance(
+        request: Request[Any, Any, Any], instance_id: FromPath[str]
+    ) -> dict[str, Any]:
         principal = _caller(request, "reading an instance")
         return await asyncio.to_thread(_instance, principal, instance_id)
 
@@ -143,11 +146,11 @@ def service_routes(node: Node) -> list[Any]:
     )
     async def instances(
         request: Request[Any, Any, Any],
-        applicant: str | None = None,
-        org: str | None = None,
-        service_id: str | None = None,
-        status: str | None = None,
-        limit: int = 100,
+        applicant: FromQuery[str | None] = None,
+        org: FromQuery[str | None] = None,
+        service_id: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 100,
     ) -> list[dict[str, Any]]:
         principal = _caller(request, "listing instances")
         args = {"service_id": service_id, "status": status, "limit": limit}
@@ -160,7 +163,7 @@ def service_routes(node: Node) -> list[Any]:
         "many were met by credentials, shared data and uploads, per service and overall",
         opt=PUBLIC,
     )
-    async def paperwork(service_id: str | None = None) -> dict[str, Any]:
+    async def paperwork(service_id: FromQuery[str | None] = None) -> dict[str, Any]:
         return await asyncio.to_thread(_query, "paperwork", {"service_id": service_id})
 
     return [services, service, check, instance, instances, paperwork]

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from litestar import Request, get
+from litestar.params import FromPath, FromQuery
 
 from govchain.api.auth import PUBLIC, SELF, SIGNED, Principal, get_principal
 from govchain.api.routes_certs import state_view
@@ -78,11 +79,11 @@ def _catalog_routes(app_: Application) -> list[Any]:
         opt=PUBLIC,
     )
     async def resources(
-        org: str | None = None,
-        responsibility: str | None = None,
-        q: str = "",
-        sharing: str | None = None,
-        limit: int = 50,
+        org: FromQuery[str | None] = None,
+        responsibility: FromQuery[str | None] = None,
+        q: FromQuery[str] = "",
+        sharing: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 50,
     ) -> list[dict[str, Any]]:
         args: dict[str, Any]
         if responsibility is not None:
@@ -115,7 +116,9 @@ def _catalog_routes(app_: Application) -> list[Any]:
         description="Errors: CATALOG_NOT_FOUND (404).",
         opt=PUBLIC,
     )
-    async def resource(resource_id: str, version: int | None = None) -> dict[str, Any]:
+    async def resource(
+        resource_id: FromPath[str], version: FromQuery[int | None] = None
+    ) -> dict[str, Any]:
         return await asyncio.to_thread(_resource, resource_id, version)
 
     @get(
@@ -123,7 +126,7 @@ def _catalog_routes(app_: Application) -> list[Any]:
         summary="Every version of a catalogue resource, oldest first",
         opt=PUBLIC,
     )
-    async def history(resource_id: str) -> list[dict[str, Any]]:
+    async def history(resource_id: FromPath[str]) -> list[dict[str, Any]]:
         found = await asyncio.to_thread(app_.query, "catalog", "history", {"id": resource_id})
         return to_builtins(found)  # type: ignore[no-any-return]
 
@@ -132,7 +135,7 @@ def _catalog_routes(app_: Application) -> list[Any]:
         summary="A department's responsibilities",
         opt=PUBLIC,
     )
-    async def responsibilities(org: str) -> list[dict[str, Any]]:
+    async def responsibilities(org: FromPath[str]) -> list[dict[str, Any]]:
         found = await asyncio.to_thread(app_.query, "catalog", "responsibilities", {"org": org})
         return to_builtins(found)  # type: ignore[no-any-return]
 
@@ -168,7 +171,7 @@ def _sharing_routes(app_: Application) -> list[Any]:
         opt=SELF,
         security=SIGNED,
     )
-    async def show(request: Request[Any, Any, Any], request_id: str) -> dict[str, Any]:
+    async def show(request: Request[Any, Any, Any], request_id: FromPath[str]) -> dict[str, Any]:
         return await asyncio.to_thread(_show, _caller(request), request_id)
 
     @get(
@@ -179,7 +182,9 @@ def _sharing_routes(app_: Application) -> list[Any]:
         security=SIGNED,
     )
     async def requests(
-        request: Request[Any, Any, Any], identity: str | None = None, grants_only: bool = False
+        request: Request[Any, Any, Any],
+        identity: FromQuery[str | None] = None,
+        grants_only: FromQuery[bool] = False,
     ) -> list[dict[str, Any]]:
         principal = _caller(request)
         party = identity or (principal.org if principal.is_org_member else principal.identity)
@@ -224,12 +229,12 @@ def _audit_route(app_: Application) -> Any:
     )
     async def access(
         request: Request[Any, Any, Any],
-        org: str | None = None,
-        resource: str | None = None,
-        grant: str | None = None,
-        subject: str | None = None,
-        after: str = "",
-        limit: int = 100,
+        org: FromQuery[str | None] = None,
+        resource: FromQuery[str | None] = None,
+        grant: FromQuery[str | None] = None,
+        subject: FromQuery[str | None] = None,
+        after: FromQuery[str] = "",
+        limit: FromQuery[int] = 100,
     ) -> dict[str, Any]:
         principal = _caller(request)
         given = {"org": org, "resource": resource, "grant": grant, "subject": subject}

@@ -25,6 +25,7 @@ from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -55,7 +56,7 @@ from govchain.api.dto import (
     SubmitRequest,
     TxView,
 )
-from govchain.api.routes_certs import cert_routes
+from govchain.api.routes_certs import cert_routes, state_view
 from govchain.api.routes_console import console_routes, console_template_config
 from govchain.api.routes_finality import finality_routes
 from govchain.api.routes_health import health_routes
@@ -63,7 +64,13 @@ from govchain.api.routes_identity import identity_routes
 from govchain.api.routes_services import service_routes
 from govchain.api.routes_sharing import sharing_routes
 from govchain.api.stream import StreamFilter, block_messages
-from govchain.api.views import block_header_view, proof_view, receipt_view, tx_json
+from govchain.api.views import (
+    block_header_view,
+    finality_view,
+    proof_view,
+    receipt_view,
+    tx_json,
+)
 from govchain.contracts.notary import notary_state_key
 from govchain.encoding import decode, to_builtins
 from govchain.errors import (
@@ -75,9 +82,10 @@ from govchain.errors import (
     MempoolFull,
     NotFound,
 )
-from govchain.merkle import rfc6962, smt
+from govchain.merkle import rfc6962
 from govchain.node.runtime import Node, SubmitResult
 from govchain.types import Receipt, SignedTx
+from govchain.types.finality import CertificateNotFound
 
 __all__ = ["create_app"]
 
@@ -187,7 +195,7 @@ def create_app(node: Node) -> Litestar:
         )
 
     @post("/v1/txs", status_code=202, summary="Submit one signed transaction", opt=PUBLIC)
-    async def submit(data: SubmitRequest) -> SubmitItem:
+    async def submit(data: JSONBody[SubmitRequest]) -> SubmitItem:
         result = (await node.submit([_unbase64(data.tx)]))[0]
         if result.error is not None:
             raise result.error
@@ -199,7 +207,7 @@ def create_app(node: Node) -> Litestar:
         summary="Submit many signed transactions; each is admitted or rejected on its own",
         opt=PUBLIC,
     )
-    async def submit_batch(data: BatchSubmitRequest) -> BatchSubmitResponse:
+    async def submit_batch(data: JSONBody[BatchSubmitRequest]) -> BatchSubmitResponse:
         if not data.txs:
             raise BadRequest("txs is empty")
         if len(data.txs) > MAX_BATCH:
@@ -217,7 +225,9 @@ def create_app(node: Node) -> Litestar:
         opt=SELF,
         security=SIGNED,
     )
-    async def get_tx(request: Request[Any, Any, Any], tx_id: str, wait_ms: int = 0) -> TxView:
+    async def get_tx(
+        request: Request[Any, Any, Any], tx_id: FromPath[str], wait_ms: FromQuery[int] = 0
+    ) -> TxView:
         tid = _unhex(tx_id, "tx_id", 32)
         if wait_ms > 0:
             await node.wait_for(tid, min(wait_ms / 1000, MAX_WAIT_S))
@@ -254,6 +264,7 @@ def create_app(node: Node) -> Litestar:
             receipt_raw.hex(),
             proof_view(rfc6962.build_inclusion_proof(block.txs, loc.index)),
             proof_view(rfc6962.build_inclusion_proof(receipts, loc.index)),
+            finality_view(node.store.get_finality_certificate(loc.height)),
         )
 
     def _block_view(height: int, full: bool) -> BlockView:
@@ -272,49 +283,64 @@ def create_app(node: Node) -> Litestar:
         )
 
     @get("/v1/blocks/latest", summary="The last committed block", opt=MEMBER, security=SIGNED)
-    async def latest_block(full: bool = False) -> BlockView:
+    async def latest_block(full: FromQuery[bool] = False) -> BlockView:
         return await asyncio.to_thread(_block_view, app_.info().height, full)
 
     @get("/v1/blocks/{height:int}", summary="A block by height", opt=MEMBER, security=SIGNED)
-    async def block_by_height(height: int, full: bool = False) -> BlockView:
+    async def block_by_height(height: FromPath[int], full: FromQuery[bool] = False) -> BlockView:
         return await asyncio.to_thread(_block_view, height, full)
 
     @get("/v1/blocks/hash/{block_hash:str}", summary="A block by hash", opt=MEMBER, security=SIGNED)
-    async def block_by_hash(block_hash: str, full: bool = False) -> BlockView:
+    async def block_by_hash(block_hash: FromPath[str], full: FromQuery[bool] = False) -> BlockView:
         height = node.store.get_height_by_hash(_unhex(block_hash, "block hash", 32))
         if height is None:
             raise NotFound(f"no block with hash {block_hash}")
         return await asyncio.to_thread(_block_view, height, full)
 
     def _state_view(key: bytes, height: int | None) -> StateView:
-        result = app_.prove_state(key, height)
-        header = app_.get_block(result.height)
-        return StateView(
-            key.hex(),
-            result.value.hex() if result.value is not None else None,
-            result.value is not None,
-            result.height,
-            block_header_view(header),
-            smt.encode_state_proof(result.proof).hex(),
-        )
+        return state_view(app_, app_.prove_state(key, height))
+
+    def _read_height(height: int | None, final: bool) -> int | None:
+        """The height a state read answers at: ``height``, or with ``final`` the latest
+        finalized one (whose finality certificate the answer carries)."""
+        if not final:
+            return height
+        if height is not None:
+            raise BadRequest("give either height or final=true, not both")
+        finalized = node.store.get_finalized_height()
+        if finalized < 0:
+            raise CertificateNotFound("no block of this chain is final yet")
+        return finalized
 
     @get(
         "/v1/state/{key:str}",
         summary="A state key's value, or its absence, with a proof against a block's state root",
+        description="At the latest height, at `height`, or with `final=true` at the latest "
+        "finalized height. `finality` is the block's finality certificate (hex of its canonical "
+        "encoding) when the node has one. Errors: FINALITY_NOT_FOUND (404) with `final=true` "
+        "while no block is final.",
         opt=MEMBER,
         security=SIGNED,
     )
-    async def state(key: str, height: int | None = None) -> StateView:
-        return await asyncio.to_thread(_state_view, _unhex(key, "key"), height)
+    async def state(
+        key: FromPath[str], height: FromQuery[int | None] = None, final: FromQuery[bool] = False
+    ) -> StateView:
+        return await asyncio.to_thread(_state_view, _unhex(key, "key"), _read_height(height, final))
 
     @get(
         "/v1/notary/{doc_hash:str}",
         summary="A document's anchor with its state proof",
-        description="Public: verifying a document is a public service.",
+        description="Public: verifying a document is a public service. `height` and `final` "
+        "as for `GET /v1/state/{key}`.",
         opt=PUBLIC,
     )
-    async def notary(doc_hash: str, height: int | None = None) -> NotaryView:
+    async def notary(
+        doc_hash: FromPath[str],
+        height: FromQuery[int | None] = None,
+        final: FromQuery[bool] = False,
+    ) -> NotaryView:
         h = _unhex(doc_hash, "document hash", 32)
+        height = _read_height(height, final)
         record = await asyncio.to_thread(app_.query, "notary", "get", {"hash": h}, height)
         view = await asyncio.to_thread(_state_view, notary_state_key(h), height)
         return NotaryView(to_builtins(record), view)
@@ -353,7 +379,10 @@ def create_app(node: Node) -> Litestar:
         security=SIGNED,
     )
     async def query(
-        contract: str, view: str, data: dict[str, Any], height: int | None = None
+        contract: FromPath[str],
+        view: FromPath[str],
+        data: JSONBody[dict[str, Any]],
+        height: FromQuery[int | None] = None,
     ) -> Any:
         args = {
             k: bytes.fromhex(v[4:]) if isinstance(v, str) and v.startswith("hex:") else v
@@ -373,11 +402,11 @@ def create_app(node: Node) -> Litestar:
     )
     async def events(
         request: Request[Any, Any, Any],
-        from_height: int | None = None,
-        full: bool = False,
-        txs: bool = False,
-        events: bool = False,
-        contract: str | None = None,
+        from_height: FromQuery[int | None] = None,
+        full: FromQuery[bool] = False,
+        txs: FromQuery[bool] = False,
+        events: FromQuery[bool] = False,
+        contract: FromQuery[str | None] = None,
     ) -> ServerSentEvent:
         last_id = request.headers.get("last-event-id")
         start = int(last_id) + 1 if last_id and last_id.isdigit() else from_height

@@ -10,8 +10,9 @@ from govchain.api.dto import EventView, HeaderView, InclusionProofView, ReceiptV
 from govchain.encoding import decode, encode, to_builtins
 from govchain.merkle import rfc6962
 from govchain.types import Block, BlockHeader, Receipt, SignedTx, TxBody, compute_block_hash
+from govchain.types.finality import FinalityCertificate
 
-__all__ = ["header_view", "proof_view", "receipt_view", "tx_json"]
+__all__ = ["finality_view", "header_view", "proof_view", "receipt_view", "tx_json"]
 
 
 def header_view(header: BlockHeader, signature: bytes) -> HeaderView:
@@ -33,6 +34,13 @@ def header_view(header: BlockHeader, signature: bytes) -> HeaderView:
 
 def block_header_view(block: Block) -> HeaderView:
     return header_view(block.header, block.proposer_signature)
+
+
+def finality_view(cert: FinalityCertificate | None) -> str | None:
+    """The ``finality`` field of an answer with a header: hex of the canonical encoding of the
+    block's finality certificate (what a client decodes and verifies), or ``None`` while the
+    node has none for the block."""
+    return None if cert is None else encode(cert).hex()
 
 
 def _raw_to_builtins(raw: bytes) -> Any:

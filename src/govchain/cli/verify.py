@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from govchain.app.audit import audit_ledger
+from govchain.app.audit import AuditReport, audit_ledger
 from govchain.cli.output import console, print_json
 from govchain.contracts import default_registry
 from govchain.errors import ConfigError
@@ -50,9 +50,23 @@ def run_verify(network_dir: Path, node_id: str, as_json: bool) -> int:
             f"[green]ledger consistent[/]: {report.blocks} blocks, {report.txs} "
             f"transactions, up to height {report.height}"
         )
+        console.print(_trust_line(report))
     else:
         console.print(
             f"[bold red]ledger inconsistent[/] at block {report.first_bad_height}: "
             f"[{report.reason}] {report.message}"
         )
     return 0 if report.ok else 2
+
+
+def _trust_line(report: AuditReport) -> str:
+    """How the blocks after genesis were trusted: proposer signatures, finality certificates."""
+    final = (
+        f"final up to height {report.finalized_height}"
+        if report.finalized_height >= 0
+        else "no finality certificate stored"
+    )
+    return (
+        f"trusted by proposer signature: {report.by_signature} blocks; "
+        f"by finality certificate: {report.by_certificate} blocks ({final})"
+    )

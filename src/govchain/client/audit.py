@@ -98,7 +98,7 @@ class AuditClient:
         height, after = 0, ""
         while limit is None or len(records) < limit:
             params = {kind: ident, "after": after, "limit": PAGE}
-            answer = self.client._request("GET", "/v1/audit/access", params=params)
+            answer = self.client.get("/v1/audit/access", params=params)
             height = max(height, int(answer["height"]))
             for entry in answer["records"]:
                 if verify:

@@ -85,7 +85,7 @@ class CatalogClient:
         """A resource (latest or a version); its state proof is verified and the answered
         record must be the proven one."""
         params = {"version": version} if version is not None else {}
-        answer = self.client._request("GET", f"/v1/catalog/resources/{resource_id}", params=params)
+        answer = self.client.get(f"/v1/catalog/resources/{resource_id}", params=params)
         state = answer["state"]
         expected = (
             resource_state_key(resource_id)
@@ -102,7 +102,7 @@ class CatalogClient:
 
     def history(self, resource_id: str) -> list[dict[str, Any]]:
         path = f"/v1/catalog/resources/{resource_id}/history"
-        return cast("list[dict[str, Any]]", self.client._request("GET", path))
+        return cast("list[dict[str, Any]]", self.client.get(path))
 
     def search(
         self,
@@ -119,9 +119,9 @@ class CatalogClient:
         for name, value in (("org", org), ("responsibility", responsibility), ("sharing", sharing)):
             if value is not None:
                 params[name] = value
-        found = self.client._request("GET", "/v1/catalog/resources", params=params)
+        found = self.client.get("/v1/catalog/resources", params=params)
         return cast("list[dict[str, Any]]", found)
 
     def responsibilities(self, org: str) -> list[dict[str, Any]]:
         path = f"/v1/catalog/orgs/{org}/responsibilities"
-        return cast("list[dict[str, Any]]", self.client._request("GET", path))
+        return cast("list[dict[str, Any]]", self.client.get(path))

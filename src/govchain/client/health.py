@@ -171,7 +171,7 @@ def issue_vaccination(
 
 def _get(client: Client, path: str, params: dict[str, Any] | None = None) -> Any:
     query = {k: v for k, v in (params or {}).items() if v is not None}
-    return client._request("GET", path, params=query)  # the SDK's plumbing, same package
+    return client.get(path, params=query)
 
 
 def fetch_venue_kit(client: Client, org: str = DEFAULT_COMMISSION) -> VenueKit:

@@ -160,9 +160,7 @@ def resolve_key_online(client: Client, kid: str, credential_hash: bytes) -> Reso
     did, _, fragment = kid.partition("#")
     _, member_id = parse_did(did)
     path = f"/v1/credentials/{credential_hash.hex()}/bundle"
-    bundle = msgspec.convert(
-        client._request("GET", path, params={"member": member_id}), VerificationBundle
-    )
+    bundle = msgspec.convert(client.get(path, params={"member": member_id}), VerificationBundle)
     anchor = decode(bytes.fromhex(bundle.anchor.value or ""), CertAnchor)
     entry = bundle.issuance
     try:
@@ -191,5 +189,5 @@ def resolve_key_online(client: Client, kid: str, credential_hash: bytes) -> Reso
 def fetch_issuer_trust(client: Client, orgs: list[str]) -> IssuerTrust:
     """A trust file of ``orgs`` from the node (public); check it offline with
     :func:`get_trust_file_keys` — nothing in it needs trusting the node."""
-    answer = client._request("GET", "/v1/credentials/issuers/trust", params={"org": orgs})
+    answer = client.get("/v1/credentials/issuers/trust", params={"org": orgs})
     return msgspec.convert(answer, IssuerTrust)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,6 +26,7 @@ import msgspec
 from govchain.client.auth import RequestSigner
 from govchain.client.tx import build_tx, coerce_args
 from govchain.client.verify import (
+    FinalityMissing,
     TrustAnchor,
     get_answer_certificate,
     verify_finality_certificate,
@@ -100,6 +101,26 @@ class Client:
 
     # --- plumbing --------------------------------------------------------------------------
 
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """``GET path`` (e.g. ``"/v1/services"``) with the query ``params``: the decoded JSON
+        answer.
+
+        For routes without a method of their own; the SDK's service modules
+        (:mod:`govchain.client.catalog`, :mod:`govchain.client.services`, ...) are built on it.
+        Signed when the client has a key. Raises as every method does: an error answer as the
+        typed error of its problem ``code`` (:class:`~govchain.errors.AuthRequired`,
+        :class:`~govchain.errors.NotFound`, ...), an unreachable node as
+        :class:`~govchain.errors.GovchainError`. Nothing in the answer is verified: check its
+        proofs with :mod:`govchain.client.verify`.
+        """
+        return self._request("GET", path, params=params)
+
+    def post(self, path: str, json: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+        """``POST path`` with the JSON body ``json`` (none when ``None``) and the query
+        ``params``; the decoded JSON answer. Signed, raising and unverified like :meth:`get`.
+        Transactions are submitted with :meth:`submit`, not posted."""
+        return self._request("POST", path, json=json, params=params)
+
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self._http.request(method, path, **kwargs)
@@ -134,17 +155,28 @@ class Client:
 
     def block(self, height: int | str = "latest", *, full: bool = False) -> dict[str, Any]:
         answer: dict[str, Any] = self._request("GET", f"/v1/blocks/{height}", params={"full": full})
-        verify_header(answer["header"], self.trust)
+        self._check_block_header(answer["header"])
         return answer
 
     def block_by_hash(self, block_hash: str, *, full: bool = False) -> dict[str, Any]:
         answer: dict[str, Any] = self._request(
             "GET", f"/v1/blocks/hash/{block_hash}", params={"full": full}
         )
-        verify_header(answer["header"], self.trust)
+        self._check_block_header(answer["header"])
         if answer["header"]["hash"] != block_hash:
             raise RootMismatch("the node answered with another block than the one asked for")
         return answer
+
+    def _check_block_header(self, view: dict[str, Any]) -> None:
+        """Verify a block answer's header; when it must be trusted on a certificate (unsigned,
+        or the trust anchor requires finality), the block's certificate is fetched for it."""
+        trust, cert = self.trust, None
+        needs_cert = trust is not None and (
+            trust.require_finality or not view["proposer_signature"]
+        )
+        if needs_cert and trust is not None and trust.peers and view["height"] > 0:
+            cert = self.get_finality(view["height"])
+        verify_header(view, trust, cert)
 
     def tx(self, tx_id: str | bytes, *, wait_ms: int = 0, verify: bool = True) -> dict[str, Any]:
         """A transaction's fate; a committed one's inclusion proofs are verified."""
@@ -157,26 +189,39 @@ class Client:
         return answer
 
     def state(
-        self, key: bytes, *, height: int | None = None, verify: bool = True
+        self, key: bytes, *, height: int | None = None, final: bool = False, verify: bool = True
     ) -> dict[str, Any]:
-        """A state value (or its absence) with its proof, verified against the block's root."""
-        params = {"height": height} if height is not None else {}
+        """A state value (or its absence) with its proof, verified against the block's root;
+        with ``final`` at the latest finalized height, the answer carrying the block's finality
+        certificate (verified, and required, with a trust anchor)."""
+        params = _read_params(height, final)
         answer: dict[str, Any] = self._request("GET", f"/v1/state/{key.hex()}", params=params)
         if verify:
-            verify_state_answer(answer, self.trust)
+            self._check_state(answer, final)
             if answer["key"] != key.hex():
                 raise RootMismatch("the node proved another key than the one asked for")
         return answer
 
-    def notary(self, doc_hash: bytes, *, height: int | None = None) -> dict[str, Any]:
-        """A document's anchor, with the state proof verified."""
-        params = {"height": height} if height is not None else {}
+    def notary(
+        self, doc_hash: bytes, *, height: int | None = None, final: bool = False
+    ) -> dict[str, Any]:
+        """A document's anchor, with the state proof verified (``final`` as for :meth:`state`)."""
+        params = _read_params(height, final)
         answer: dict[str, Any] = self._request("GET", f"/v1/notary/{doc_hash.hex()}", params=params)
         state = answer["state"]
         if bytes.fromhex(state["key"]) != notary_state_key(doc_hash):
             raise GovchainError("the node proved a different key than the one asked for")
-        verify_state_answer(state, self.trust)
+        self._check_state(state, final)
         return answer
+
+    def _check_state(self, answer: dict[str, Any], final: bool) -> None:
+        if final and self.trust is not None and answer.get("finality") is None:
+            raise FinalityMissing(
+                f"the node answered final=true at height {answer['height']} without a finality "
+                "certificate",
+                hint="Ask another node: this one claims a final block it cannot certify.",
+            )
+        verify_state_answer(answer, self.trust)
 
     def query(
         self,
@@ -421,6 +466,13 @@ class Client:
         if cert.height != height:
             raise FinalityMismatch(f"the node answered with the certificate of block {cert.height}")
         return cert
+
+
+def _read_params(height: int | None, final: bool) -> dict[str, Any]:
+    params: dict[str, Any] = {"height": height} if height is not None else {}
+    if final:
+        params["final"] = True
+    return params
 
 
 def _check_cert_proofs(

@@ -111,20 +111,20 @@ class Services:
 
     def list_services(self) -> list[dict[str, Any]]:
         """The services with their status and active version."""
-        return cast("list[dict[str, Any]]", self.client._request("GET", "/v1/services"))
+        return cast("list[dict[str, Any]]", self.client.get("/v1/services"))
 
     def show(self, service_id: str) -> dict[str, Any]:
-        return cast("dict[str, Any]", self.client._request("GET", f"/v1/services/{service_id}"))
+        return cast("dict[str, Any]", self.client.get(f"/v1/services/{service_id}"))
 
     def check(self, document: str) -> dict[str, Any]:
         """Check a definition on the node without publishing it (its hash, or the problem)."""
         body = {"document": document}
-        return cast("dict[str, Any]", self.client._request("POST", "/v1/services/check", json=body))
+        return cast("dict[str, Any]", self.client.post("/v1/services/check", json=body))
 
     def instance(self, instance_id: str) -> dict[str, Any]:
         """An instance (the client's key must be its applicant's or a party department's)."""
         path = f"/v1/service-instances/{instance_id}"
-        return cast("dict[str, Any]", self.client._request("GET", path))
+        return cast("dict[str, Any]", self.client.get(path))
 
     def instances(
         self,
@@ -144,12 +144,12 @@ class Services:
         ):
             if value is not None:
                 params[name] = value
-        answer = self.client._request("GET", "/v1/service-instances", params=params)
+        answer = self.client.get("/v1/service-instances", params=params)
         return cast("list[dict[str, Any]]", answer)
 
     def paperwork(self, service_id: str | None = None) -> dict[str, Any]:
         params = {"service_id": service_id} if service_id else {}
-        answer = self.client._request("GET", "/v1/reports/paperwork", params=params)
+        answer = self.client.get("/v1/reports/paperwork", params=params)
         return cast("dict[str, Any]", answer)
 
     # --- definitions -----------------------------------------------------------------------

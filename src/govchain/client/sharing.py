@@ -131,7 +131,7 @@ class SharingClient:
 
     def show(self, request_id: str) -> dict[str, Any]:
         """A request and its grant, each checked against its state proof."""
-        answer = self.client._request("GET", f"/v1/sharing/requests/{request_id}")
+        answer = self.client.get(f"/v1/sharing/requests/{request_id}")
         _check_proven(
             answer["request_state"],
             request_state_key(request_id),
@@ -157,5 +157,5 @@ class SharingClient:
         params: dict[str, Any] = {"grants_only": grants_only}
         if identity is not None:
             params["identity"] = identity
-        found = self.client._request("GET", "/v1/sharing/requests", params=params)
+        found = self.client.get("/v1/sharing/requests", params=params)
         return cast("list[dict[str, Any]]", found)

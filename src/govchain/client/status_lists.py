@@ -120,7 +120,7 @@ def publish_status_list(
     """Build the organisation's list from the latest state, sign it with ``key`` (an issuer or
     admin of ``org``) and anchor it; raises the contract's error (e.g. ``CERT_NOT_ISSUER``)."""
     path = f"/v1/credentials/status-lists/{org}/{purpose}"
-    derived = client._request("GET", path + "/derived")
+    derived = client.get(path + "/derived")
     bits = StatusList.decode(derived["credential"]["credentialSubject"]["encodedList"])
     # valid from the time of the block whose state the list reflects: never after the time of
     # the block that will anchor it, whatever this machine's clock says
@@ -150,7 +150,7 @@ def fetch_status_list(
     record) once published, else — or with ``derived`` — the unsigned one derived from state.
     Check a signed one with :func:`verify_status_list`."""
     path = f"/v1/credentials/status-lists/{org}/{purpose}" + ("/derived" if derived else "")
-    answer: dict[str, Any] = client._request("GET", path)
+    answer: dict[str, Any] = client.get(path)
     return answer
 
 
@@ -187,7 +187,7 @@ def _proven_records(
     each proven against its header here (trust anchor: the client's), and the heights."""
     path = f"/v1/credentials/status-lists/{shape.org}/{shape.purpose}/proofs"
     params = {"hash": digest.hex(), "member": shape.member}
-    answer = client._request("GET", path, params=params)
+    answer = client.get(path, params=params)
     expected = {
         "record": status_list_hash_state_key(digest),
         "latest": status_list_state_key(shape.org, shape.purpose),

@@ -4,7 +4,10 @@ proof itself, so it never has to trust the node it talks to.
 The trust anchor comes from the genesis alone (:meth:`TrustAnchor.from_genesis`): the chain id,
 the genesis block's hash, the node keys, and the founding peers whose quorum signs finality
 certificates. A header is trusted on its finality certificate (multi-node) or on a trusted
-node's signature; with ``require_finality`` only a certificate will do.
+node's signature; with ``require_finality`` only a certificate will do. Transaction and state
+answers carry the certificate of their header's block in ``finality`` when the node has one
+(a multi-node peer stores the blocks other peers proposed without a signature: there the
+certificate is the header's only authority).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from govchain.types import (
 )
 from govchain.types.finality import (
     FinalityCertificate,
+    FinalityError,
     FinalityMalformed,
     FinalityNoQuorum,
     decode_certificate,
@@ -37,13 +41,29 @@ from govchain.types.finality import (
 )
 
 __all__ = [
+    "FinalityMissing",
     "TrustAnchor",
     "get_answer_certificate",
+    "get_answer_finality",
     "verify_finality_certificate",
     "verify_header",
     "verify_state_answer",
     "verify_tx_answer",
 ]
+
+
+class FinalityMissing(FinalityError):
+    """A header must be trusted on a finality certificate and the answer carries none: the
+    trust anchor requires finality, or the header is unsigned (a peer that did not propose the
+    block stores it so)."""
+
+    code = "FINALITY_MISSING"
+    title = "No finality certificate with the answer"
+    default_hint = (
+        "The block is not final yet, or this node has no certificate for it: retry when it is "
+        "final (GET /v1/finality shows the finalized height), or read state at the latest "
+        "finalized height with `?final=true` (Client.state(..., final=True))."
+    )
 
 
 class TrustAnchor:
@@ -143,7 +163,8 @@ def verify_header(
     """Decode a header from its raw bytes and check its hash; with a trust anchor, check that
     it is trusted — by ``certificate`` (a finality certificate of exactly this header, signed
     by a quorum of the founding peers) when given, else by its proposer's signature (a trusted
-    node key); return the decoded header."""
+    node key); return the decoded header. Raises :class:`FinalityMissing` when no certificate
+    is given and one is needed: the trust anchor requires finality, or the header is unsigned."""
     header = decode(bytes.fromhex(header_view["header_raw"]), BlockHeader)
     block_hash = compute_block_hash(header)
     if block_hash.hex() != header_view["hash"]:
@@ -158,12 +179,17 @@ def verify_header(
     elif certificate is not None:
         verify_finality_certificate(certificate, trust, header=header)
     elif trust.require_finality:
-        raise FinalityNoQuorum(
-            f"block {header.height} comes without a finality certificate",
-            hint="Fetch it (GET /v1/blocks/{height}/finality) once the block is finalized.",
+        raise FinalityMissing(
+            f"block {header.height} comes without a finality certificate", height=header.height
         )
     else:
         signature = bytes.fromhex(header_view["proposer_signature"])
+        if not signature:
+            raise FinalityMissing(
+                f"block {header.height} is unsigned (this node did not propose it) and comes "
+                "without a finality certificate",
+                height=header.height,
+            )
         ok = header.proposer in trust.node_keys and get_scheme(ED25519).verify(
             header.proposer, header_sign_bytes(block_hash), signature
         )
@@ -172,9 +198,26 @@ def verify_header(
     return header
 
 
+def get_answer_finality(
+    answer: Mapping[str, Any], trust: TrustAnchor | None
+) -> FinalityCertificate | None:
+    """The finality certificate a transaction or state answer carries (``finality``: hex of
+    its canonical encoding), decoded, when ``trust`` can check it — it names the founding peers
+    or requires finality; ``None`` otherwise (the header is then trusted on its signature)."""
+    raw = answer.get("finality")
+    if raw is None or trust is None or not (trust.peers or trust.require_finality):
+        return None
+    try:
+        data = bytes.fromhex(raw)
+    except (TypeError, ValueError):
+        raise FinalityMalformed("the answer's finality certificate is not hex") from None
+    return decode_certificate(data)
+
+
 def verify_tx_answer(answer: dict[str, Any], trust: TrustAnchor | None = None) -> BlockHeader:
-    """Check a committed transaction's inclusion and receipt proofs against its block header."""
-    header = verify_header(answer["header"], trust)
+    """Check a committed transaction's inclusion and receipt proofs against its block header
+    (trusted on the answer's finality certificate, when it carries one, or its signature)."""
+    header = verify_header(answer["header"], trust, get_answer_finality(answer, trust))
     tx_raw = bytes.fromhex(answer["tx_raw"])
     receipt_raw = bytes.fromhex(answer["receipt_raw"])
     if compute_tx_id(decode(tx_raw, SignedTx).body).hex() != answer["tx_id"]:
@@ -204,8 +247,9 @@ def verify_tx_answer(answer: dict[str, Any], trust: TrustAnchor | None = None) -
 
 
 def verify_state_answer(answer: dict[str, Any], trust: TrustAnchor | None = None) -> BlockHeader:
-    """Check a state value's membership (or the key's absence) against the header's root."""
-    header = verify_header(answer["header"], trust)
+    """Check a state value's membership (or the key's absence) against the header's root
+    (trusted on the answer's finality certificate, when it carries one, or its signature)."""
+    header = verify_header(answer["header"], trust, get_answer_finality(answer, trust))
     proof = smt.decode_state_proof(bytes.fromhex(answer["proof"]))
     value = bytes.fromhex(answer["value"]) if answer["value"] is not None else None
     smt.verify_state_proof(header.state_root, bytes.fromhex(answer["key"]), value, proof)

@@ -290,12 +290,21 @@ def replay_block(
     seen: ReplayGuard,
     cache: SignatureCache | None = None,
     on_tx: Callable[[int], None] | None = None,
+    *,
+    authority_checked: bool = False,
 ) -> tuple[Execution, dict[bytes, bytes]]:
     """Re-check a block against its predecessor; raise :class:`InvalidBlock` on the first fault.
     The block's transactions are checked under the chain parameters in force at its height
-    (read from state after its start hooks; ``params`` when the state holds none)."""
+    (read from state after its start hooks; ``params`` when the state holds none).
+
+    The header's authority is its proposer's signature by a registered node key, unless
+    ``authority_checked``: the caller established it otherwise (a finality certificate of the
+    founding peers over the block's hash and state root — a peer that did not propose a block
+    stores it unsigned), and the proposer is then not checked."""
     h = block.header
-    _check_linkage(prev, block, state)
+    _check_linkage(prev, block)
+    if not authority_checked:
+        _check_proposer(block, state)
     env = BlockEnv(h.chain_id, h.height, h.time_ms, h.proposer, params)
     start = start_block(state, registry, env)
     checked = []
@@ -337,7 +346,7 @@ def replay_block(
     return execution, new_nodes
 
 
-def _check_linkage(prev: BlockHeader, block: Block, state: StateReader) -> None:
+def _check_linkage(prev: BlockHeader, block: Block) -> None:
     h = block.header
     if h.chain_id != prev.chain_id:
         raise InvalidBlock(
@@ -361,6 +370,11 @@ def _check_linkage(prev: BlockHeader, block: Block, state: StateReader) -> None:
         raise InvalidBlock(
             f"block {h.height}: time goes backwards", height=h.height, reason="TIME_BACKWARDS"
         )
+
+
+def _check_proposer(block: Block, state: StateReader) -> None:
+    """The proposer is an active node key at the block's height and signed the header."""
+    h = block.header
     node = get_identity_by_key(ReadContext("", state, h.height), h.proposer)
     if (
         node is None

@@ -55,7 +55,7 @@ def test_good_ledger_passes(ledger: Any) -> None:
     chain, _ = ledger
     calls: list[tuple[int, int]] = []
     report = _audit(chain, progress=lambda h, n: calls.append((h, n)))
-    assert report == AuditReport(True, 3, 4, 4)
+    assert report == AuditReport(True, 3, 4, 4, by_signature=3)
     assert calls == [(1, 3), (2, 1), (3, 0)]
 
 
@@ -185,7 +185,7 @@ def _sql(path: Path, statement: str, *params: Any) -> None:
 
 def test_sqlite_good_ledger_passes(sqlite_ledger: Any) -> None:
     chain, path, _ = sqlite_ledger
-    assert _audit_file(chain, path) == AuditReport(True, 3, 4, 4)
+    assert _audit_file(chain, path) == AuditReport(True, 3, 4, 4, by_signature=3)
 
 
 def test_sqlite_altered_receipt(sqlite_ledger: Any) -> None:

@@ -113,7 +113,8 @@ def test_require_finality_refuses_a_signature_alone(node: Node, cert: FinalityCe
     signed = header_dict(node, 2)
     with pytest.raises(FinalityError) as caught:
         verify_header(signed, strict)
-    assert caught.value.code == "FINALITY_NO_QUORUM"
+    assert caught.value.code == "FINALITY_MISSING"
+    assert "final=true" in caught.value.hint
     assert verify_header(signed, strict, cert).height == 2
     assert verify_header(header_dict(node, 0), strict).height == 0  # the genesis is the anchor
 
