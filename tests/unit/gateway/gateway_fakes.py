@@ -21,7 +21,12 @@ from govchain.gateway.journal import ReceiptJournal
 from govchain.gateway.sample import create_sample_db
 from govchain.gateway.service import GatewayService
 
-NOW_MS = int(time.time() * 1000)  # signed requests carry the real time
+
+def now_ms() -> int:
+    """The real time: signed requests carry it, so the gateway's test clock starts from it."""
+    return int(time.time() * 1000)
+
+
 OWNER, REQUESTER = "market-regulation", "tax"
 RESOURCE = "market.enterprises"
 SUBJECT, OTHER_SUBJECT = "ent:91330200MA0000001L", "ent:91330200MA0000002J"
@@ -57,7 +62,7 @@ def grant(**changes: Any) -> Grant:
         ["name", "status"],
         "Subsidy eligibility check",
         5,
-        NOW_MS + 3_600_000,
+        now_ms() + 3_600_000,
         3,
         subject=SUBJECT,
     )
@@ -115,7 +120,7 @@ def make_world(tmp_path: Path, **config: Any) -> World:
     chain.add_member(REQUESTER, "admin", requester_key)
     chain.grants[GRANT_ID] = grant()
     journal = ReceiptJournal(tmp_path / "journal.db")
-    clock_ms = [NOW_MS]
+    clock_ms = [now_ms()]
     service = GatewayService(
         cfg,
         owner_key,
