@@ -17,7 +17,8 @@ what to do about it.
     │   ├── ExpiredTransaction      TX_EXPIRED
     │   ├── UnknownContract         TX_UNKNOWN_CONTRACT
     │   ├── UnknownMethod           TX_UNKNOWN_METHOD
-    │   └── InvalidArguments        TX_INVALID_ARGS
+    │   ├── InvalidArguments        TX_INVALID_ARGS
+    │   └── NodeNotActive           NODE_NOT_ACTIVE
     ├── MempoolFull                 MEMPOOL_FULL
     ├── ContractError               contract-specific codes, recorded in failed receipts
     │   ├── Unauthorized            UNAUTHORIZED
@@ -72,6 +73,7 @@ __all__ = [
     "MalformedTransaction",
     "MempoolFull",
     "MissingSignature",
+    "NodeNotActive",
     "NotFound",
     "NotFoundInState",
     "OversizedTransaction",
@@ -218,6 +220,17 @@ class InvalidArguments(InvalidTransaction):
     code = "TX_INVALID_ARGS"
     title = "Invalid arguments"
     default_hint = "GET /v1/contracts lists each method's arguments and their types."
+
+
+class NodeNotActive(InvalidTransaction):
+    code = "NODE_NOT_ACTIVE"
+    status = 421  # misdirected: another peer takes it
+    title = "The node is not an active node of the chain"
+    default_hint = (
+        "Submit to another peer. A new organisation's peer orders transactions once governance "
+        "has added its node (`govchain gov propose add-node`, then the founders' votes); a "
+        "removed node no longer does."
+    )
 
 
 class MempoolFull(GovchainError):

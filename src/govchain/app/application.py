@@ -19,6 +19,7 @@ import msgspec
 from govchain.app.readers import LatestStateCache, StoreState
 from govchain.contracts.base import ReadContext
 from govchain.contracts.governance import PARAMS_KEY, get_lifetime_ceiling, get_params
+from govchain.contracts.identity import is_active_node_key
 from govchain.contracts.registry import ContractRegistry
 from govchain.crypto.signing import KeyPair
 from govchain.encoding import decode, encode
@@ -27,6 +28,7 @@ from govchain.errors import (
     ConfigError,
     GovchainError,
     InvalidTransaction,
+    NodeNotActive,
     NotFound,
     StorageError,
     UnknownView,
@@ -210,6 +212,10 @@ class Application:
         out: list[CheckedTx | GovchainError] = []
         start = self._next_block_start()
         state, height, params = start.overlay, start.env.height, start.env.params
+        if self.node_key is not None:  # a node that may not order refuses to admit
+            problem = get_author_problem(self._state, self.node_key.public_key, height)
+            if problem is not None:
+                return [_not_ordering(self.node_key.public_key) for _ in raws]
         for raw in raws:
             try:
                 out.append(decode_tx(raw, self.chain_id, params, self.registry))
@@ -236,18 +242,25 @@ class Application:
     ) -> PendingBlock:
         """Execute and seal the next block from ordered transactions; persist nothing.
         ``proposer`` is the node key of the batch's author (multi-node); this node signs the
-        header only when it is the proposer, otherwise the signature is left empty."""
+        header only when it is the proposer, otherwise the signature is left empty. A batch
+        whose author is not an active node (:func:`get_author_problem`) makes a block without
+        its transactions: they are dropped with ``NODE_NOT_ACTIVE``."""
         if self.node_key is None:
             raise ConfigError("this node has no block-signing key")
         state, nodes_reader, recent, prev = self._speculative_tip()
-        own = proposer is None or proposer == self.node_key.public_key
+        height = prev.height + 1
+        skipped = None if proposer is None else get_author_problem(state, proposer, height)
+        own = (proposer is None or proposer == self.node_key.public_key) and skipped is None
         env = BlockEnv(
             self.chain_id,
-            prev.height + 1,
+            height,
             max(time_ms, prev.time_ms),
             self.node_key.public_key if proposer is None else proposer,
             self.genesis.params,
         )
+        not_run: list[CheckedTx] = []
+        if skipped is not None:  # the block holds none of its transactions, on every peer
+            not_run, txs = list(txs), []
         # Admitted transactions are in the signature cache, so this is nearly free; anything
         # that fails here is dropped with its reason rather than sealed into a block.
         bad = verify_tx_signatures(txs, self.sig_cache)
@@ -256,6 +269,8 @@ class Application:
         execution.dropped.extend(
             (tx, err) for tx, err in zip(txs, bad, strict=True) if err is not None
         )
+        if skipped is not None:
+            execution.dropped.extend((tx, skipped) for tx in not_run)
         header, nodes = seal_block(
             env, compute_block_hash(prev), prev.state_root, execution, nodes_reader
         )
@@ -368,3 +383,23 @@ class _PendingGuard:
 
     def is_committed(self, tx_id: bytes) -> bool:
         return tx_id in self._pending or self._committed.is_committed(tx_id)
+
+
+def get_author_problem(state: StateReader, proposer: bytes, height: int) -> NodeNotActive | None:
+    """Why the batch of node key ``proposer`` may not fill block ``height`` (None when it may):
+    its author must be an active node at that height, judged on the state before the block, so
+    every peer decides alike. Such a batch still makes a block, without its transactions."""
+    if is_active_node_key(ReadContext("", state, height), proposer, height):
+        return None
+    return NodeNotActive(
+        f"block {height}: the batch's author (node key {proposer.hex()[:16]}…) is not an active "
+        "node, so its transactions were not executed",
+        height=height,
+    )
+
+
+def _not_ordering(node_key: bytes) -> NodeNotActive:
+    return NodeNotActive(
+        "this peer's node is not an active node of the chain, so it takes no transactions",
+        node_key=node_key.hex(),
+    )

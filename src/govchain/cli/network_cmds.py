@@ -16,6 +16,14 @@ from govchain.cli.common import dir_option, json_option
 from govchain.cli.output import console, fail, print_json, print_table
 from govchain.errors import ConfigError, GovchainError
 from govchain.node.config import NodeConfig, load_genesis, load_node_config
+from govchain.node.join import (
+    NewPeer,
+    get_node_ids,
+    get_peer_url,
+    next_node_id,
+    prepare_peer,
+    save_peer,
+)
 from govchain.node.launcher import (
     EtcdCluster,
     EtcdMember,
@@ -35,6 +43,7 @@ from govchain.node.launcher import (
 __all__ = ["network"]
 
 START_TIMEOUT_S = 60.0
+CATCH_UP_TIMEOUT_S = 900.0  # a new peer answers once it caught up from the other peers
 
 
 @click.group()
@@ -46,6 +55,9 @@ def network() -> None:
       govchain network up --orgs 4 --dir city        etcd (3 members) and 4 peers
       govchain network status --dir city             health, heights, finality
       govchain network down --dir city               stop everything it started
+    A new organisation's peer, added by a governance vote:
+      govchain network add-peer --dir city --org culture     key, config, add_node proposal
+      govchain network start-peer --dir city --node node4    once the proposal is enacted
     One organisation's peer on its own machine, against a remote etcd cluster:
       govchain node start --dir city --node node2    (see docs/multi-node.md)
     """
@@ -94,9 +106,11 @@ def _create(
     save_cluster(network_dir, cluster)
 
 
-def _wait(what: str, check: Callable[[], bool], progress: Progress) -> None:
+def _wait(
+    what: str, check: Callable[[], bool], progress: Progress, timeout: float = START_TIMEOUT_S
+) -> None:
     task = progress.add_task(what)
-    deadline = time.monotonic() + START_TIMEOUT_S
+    deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
             raise ProcessStartFailed(f"timed out waiting for {what}")
@@ -120,32 +134,37 @@ def _start_etcd(network_dir: Path, cluster: EtcdCluster, progress: Progress) -> 
 
 
 def _node_ids(network_dir: Path) -> list[str]:
-    return [n.id for n in load_genesis(network_dir).nodes]
+    """The founding peers, then the peers that joined later (`network add-peer`)."""
+    return get_node_ids(network_dir)
+
+
+def _spawn_peer(network_dir: Path, node_id: str) -> None:
+    pid_file = pid_path(network_dir, node_id)
+    pid = read_pid(pid_file)
+    if pid is None or not is_running(pid):
+        spawn(peer_command(network_dir, node_id), network_dir / "logs" / f"{node_id}.log", pid_file)
+
+
+def _wait_peer(
+    network_dir: Path, node_id: str, progress: Progress, timeout: float = START_TIMEOUT_S
+) -> None:
+    config = load_node_config(network_dir, node_id)
+    log_file = network_dir / "logs" / f"{node_id}.log"
+
+    def ready() -> bool:
+        pid = read_pid(pid_path(network_dir, node_id))
+        if pid is None or not is_running(pid):
+            raise ProcessStartFailed(f"peer {node_id} exited; see {log_file}")
+        return _get_json(_url(config) + "/v1/status") is not None
+
+    _wait(f"peer {node_id} answers on {_url(config)}", ready, progress, timeout)
 
 
 def _start_peers(network_dir: Path, progress: Progress) -> None:
     for node_id in _node_ids(network_dir):
-        pid_file = pid_path(network_dir, node_id)
-        pid = read_pid(pid_file)
-        if pid is None or not is_running(pid):
-            spawn(
-                peer_command(network_dir, node_id),
-                network_dir / "logs" / f"{node_id}.log",
-                pid_file,
-            )
+        _spawn_peer(network_dir, node_id)
     for node_id in _node_ids(network_dir):
-        config = load_node_config(network_dir, node_id)
-        log_file = network_dir / "logs" / f"{node_id}.log"
-
-        def ready(
-            config: NodeConfig = config, node_id: str = node_id, log_file: Path = log_file
-        ) -> bool:
-            pid = read_pid(pid_path(network_dir, node_id))
-            if pid is None or not is_running(pid):
-                raise ProcessStartFailed(f"peer {node_id} exited; see {log_file}")
-            return _get_json(_url(config) + "/v1/status") is not None
-
-        _wait(f"peer {node_id} answers on {_url(config)}", ready, progress)
+        _wait_peer(network_dir, node_id, progress)
 
 
 @network.command("up")
@@ -270,7 +289,7 @@ def _peer_metrics(url: str) -> dict[str, float]:
 
 
 def _url(config: NodeConfig) -> str:
-    return f"{config.scheme}://{config.host}:{config.port}"
+    return get_peer_url(config)
 
 
 def _peer_status(network_dir: Path, node_id: str) -> dict[str, Any]:
@@ -419,3 +438,175 @@ def network_down(network_dir: Path, as_json: bool) -> None:
         console.print(f"nothing of {network_dir} was running")
     else:
         print_table("stopped", ["process", "how"], sorted(stopped.items()))
+
+
+# --- a new organisation's peer -------------------------------------------------------------
+
+
+def _founding_url(network_dir: Path) -> str:
+    """The URL of the first founding peer that answers."""
+    urls = [_url(load_node_config(network_dir, n.id)) for n in load_genesis(network_dir).nodes]
+    for url in urls:
+        if _get_json(url + "/v1/status") is not None:
+            return url
+    raise ConfigError(
+        f"no founding peer of {network_dir} answers ({', '.join(urls)})",
+        hint=f"Start the network first: `govchain network up --dir {network_dir}`.",
+    )
+
+
+def _propose_node(network_dir: Path, peer: NewPeer, node_url: str, key_file: Path | None) -> Any:
+    from govchain.cli.common import load_signing_key
+    from govchain.client import Client
+    from govchain.contracts.governance import ProposeArgs
+    from govchain.contracts.governance_actions import AddNode
+
+    key = load_signing_key(key_file, network_dir, peer.org)
+    action = AddNode(peer.org, peer.node_id, peer.key.public_key)
+    args = ProposeArgs(action, f"add node {peer.org}:{peer.node_id}", "", None, None)
+    with Client(node_url, key=key, timeout=60) as client:
+        return client.send(key, "governance", "propose", args, timeout=60).result
+
+
+def _founders_vote(network_dir: Path, proposal: dict[str, Any], node_url: str) -> dict[str, Any]:
+    """The founding organisations' admins (keys in the directory) approve until it passes."""
+    from govchain.client import Client
+    from govchain.contracts.governance import VoteArgs
+    from govchain.node.config import load_key
+
+    voted = {v["org"] for v in proposal["votes"]}
+    for org in load_genesis(network_dir).orgs:
+        if proposal["status"] != "open":
+            break
+        if org.id in voted:
+            continue
+        key = load_key(network_dir / "orgs" / org.id / "admin.key")
+        with Client(node_url, key=key, timeout=60) as client:
+            vote = VoteArgs(proposal["id"], True)
+            proposal = client.send(key, "governance", "vote", vote, timeout=60).result
+    return proposal
+
+
+def _next_steps(network_dir: Path, proposal: dict[str, Any], node_id: str) -> list[str]:
+    voted = {v["org"] for v in proposal["votes"]}
+    steps = []
+    if proposal["status"] == "open":
+        steps += [
+            f"govchain gov vote {proposal['id']} --yes --dir {network_dir} --org {o.id}"
+            for o in load_genesis(network_dir).orgs
+            if o.id not in voted
+        ]
+    return [*steps, f"govchain network start-peer --dir {network_dir} --node {node_id}"]
+
+
+@network.command("add-peer")
+@dir_option()
+@click.option("--org", required=True, help="The organisation that runs the peer (on chain).")
+@click.option("--node-id", default=None, help="The peer's id (default: the next free nodeN).")
+@click.option("--api-port", type=int, default=0, show_default=True, help="0 picks a free port.")
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The org admin's key that signs the proposal (default: DIR/orgs/ORG/admin.key).",
+)
+@click.option("--node", "node_url", default=None, help="A peer to submit to (default: a founder).")
+@click.option("--vote", is_flag=True, help="Local networks: the founders' admins approve too.")
+@json_option
+def network_add_peer(
+    network_dir: Path,
+    org: str,
+    node_id: str | None,
+    api_port: int,
+    key_file: Path | None,
+    node_url: str | None,
+    vote: bool,
+    as_json: bool,
+) -> None:
+    """Prepare a new peer of an organisation already on chain and propose adding its node.
+
+    Writes DIR/nodes/ID/ (a new node key and a config naming the network's etcd cluster and
+    the other peers) and proposes the governance action add_node, signed by the organisation's
+    admin. The founding organisations vote on it (a majority by default); once it is enacted,
+    start the peer with `govchain network start-peer`. A new organisation is added first with
+    `govchain gov propose add-org` (see docs/multi-node.md).
+
+    \b
+    Examples:
+      govchain network add-peer --dir city --org culture
+      govchain network add-peer --dir city --org culture --vote      local network: approve too
+    """
+    try:
+        peer = prepare_peer(
+            network_dir, org, node_id or next_node_id(network_dir), api_port or _free_port()
+        )
+        url = node_url or _founding_url(network_dir)
+        proposal = _propose_node(network_dir, peer, url, key_file)
+        save_peer(network_dir, peer)
+        if vote:
+            proposal = _founders_vote(network_dir, proposal, url)
+    except GovchainError as exc:
+        fail(exc, as_json)
+    steps = _next_steps(network_dir, proposal, peer.node_id)
+    if as_json:
+        print_json(
+            {
+                "node_id": peer.node_id,
+                "identity": f"{org}:{peer.node_id}",
+                "public_key": peer.key.public_key.hex(),
+                "url": _url(peer.config),
+                "proposal": proposal,
+                "next": steps,
+            }
+        )
+        return
+    console.print(
+        f"[green]peer {peer.node_id}[/] of {org} prepared in "
+        f"{network_dir / 'nodes' / peer.node_id} ({_url(peer.config)}); proposal "
+        f"{proposal['id']} (add_node {org}:{peer.node_id}) is [bold]{proposal['status']}[/]"
+        + (
+            f", takes effect at height {proposal['enact_height']}"
+            if proposal["enact_height"]
+            else ""
+        )
+    )
+    if proposal["status"] == "open":
+        console.print("The founding organisations vote (a majority of them by default):")
+    for step in steps:
+        console.print(f"  {step}")
+
+
+@network.command("start-peer")
+@dir_option()
+@click.option("--node", "node_id", required=True, help="The peer's id (DIR/nodes/ID/).")
+@json_option
+def network_start_peer(network_dir: Path, node_id: str, as_json: bool) -> None:
+    """Start one peer of the local network (e.g. one `add-peer` prepared) in the background;
+    `network status` and `network down` include it. A new peer first catches up from the other
+    peers' block stores, verifying every block, then follows the ordering log.
+
+    \b
+    Example:
+      govchain network start-peer --dir city --node node4
+    """
+    try:
+        if node_id not in _node_ids(network_dir):
+            raise ConfigError(
+                f"{network_dir} has no peer {node_id!r}",
+                hint="`govchain network add-peer --dir DIR --org ORG` prepares one.",
+            )
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=as_json
+        ) as progress:
+            _spawn_peer(network_dir, node_id)
+            _wait_peer(network_dir, node_id, progress, CATCH_UP_TIMEOUT_S)
+    except GovchainError as exc:
+        fail(exc, as_json)
+    status = _peer_status(network_dir, node_id)
+    if as_json:
+        print_json(status)
+        return
+    console.print(
+        f"[green]peer {node_id}[/] answers on {status['url']} at height {status.get('height')}"
+    )

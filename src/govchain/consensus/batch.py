@@ -58,13 +58,15 @@ def sign_batch(
 def get_batch_problem(
     batch: LogBatch, chain_id: str, seq: int, peers: Mapping[str, bytes]
 ) -> str | None:
-    """None when ``batch`` is a well-signed batch of a known peer for ``seq`` of this chain;
-    otherwise why not. ``peers`` maps node id to node key."""
+    """None when ``batch`` is a well-signed batch for ``seq`` of this chain; otherwise why not.
+    ``peers`` maps the founding peers' node ids to their keys: a batch naming one of them must
+    carry its key. Any other author passes here; whether it may fill a block (an active node,
+    e.g. one added by governance) is judged on the state before that block, when it executes."""
     if batch.chain_id != chain_id:
         return f"batch {seq} is for chain {batch.chain_id!r}"
     if batch.seq != seq:
         return f"the entry at sequence {seq} says it is batch {batch.seq}"
-    if peers.get(batch.author) != batch.public_key:
+    if batch.author in peers and peers[batch.author] != batch.public_key:
         return f"batch {seq}: {batch.author!r} is not a peer with that key"
     digest = batch_sign_bytes(
         batch.chain_id, batch.seq, batch.time_ms, batch.author, batch.public_key, batch.txs

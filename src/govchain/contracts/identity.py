@@ -69,6 +69,7 @@ __all__ = [
     "identity_state_key",
     "get_org",
     "get_valid_keys",
+    "is_active_node_key",
     "is_active_sender",
     "is_key_valid_at",
     "list_members",
@@ -215,6 +216,19 @@ def resolve_signers(ctx: ReadContext, public_keys: Iterable[bytes], height: int)
 def is_active_sender(ctx: ReadContext, public_key: bytes, height: int) -> bool:
     """The ledger core's admission rule: the sender's key is active for an active identity."""
     return resolve_signer(ctx, public_key, height) is not None
+
+
+def is_active_node_key(ctx: ReadContext, public_key: bytes, height: int) -> bool:
+    """Whether ``public_key`` is the key, valid at ``height``, of an active node of an active
+    organisation: a genesis node or one governance added and has not removed. This decides
+    whose ordered batches become blocks' contents (judged on the state before the block)."""
+    node = get_identity_by_key(ctx, public_key)
+    return (
+        node is not None
+        and node.kind == "node"
+        and is_key_valid_at(node, public_key, height)
+        and _is_active(ctx, node)
+    )
 
 
 def founding_orgs(ctx: ReadContext) -> list[str]:

@@ -129,7 +129,13 @@ class FinalityTracker:
     def add(self, att: Attestation) -> FinalityCertificate | None:
         """Take a received attestation; return the certificate it completes, if any. Raises a
         :class:`FinalityError` subclass (and counts it) for an attestation that does not hold,
-        and :class:`Equivocation` for a peer's second, different attestation at a height."""
+        and :class:`Equivocation` for a peer's second, different attestation at a height. An
+        attestation of a node that is not a founding peer (one added by governance) does not
+        count towards a quorum: it is ignored and counted as ``not_founding``."""
+        if att.node_id not in self.peers:
+            with self._lock:
+                self.rejected["not_founding"] += 1
+            return None
         try:
             verify_attestation(att, self.chain_id, self.peers)
         except FinalityError as exc:

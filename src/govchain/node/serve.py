@@ -13,9 +13,13 @@ from typing import Any
 
 import uvicorn
 
+from govchain.errors import ConfigError, GovchainError
 from govchain.node.runtime import Node
+from govchain.node.sync import catch_up
 
 __all__ = ["serve_node"]
+
+log = logging.getLogger("govchain.node")
 
 
 async def serve_node(
@@ -34,6 +38,9 @@ async def serve_node(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    if _is_joining(node):
+        await _catch_up_first(node)
+        node = Node(network_dir, node_id)  # its orderer follows the log after what it fetched
     app = create_app(node)
     config = uvicorn.Config(
         app,
@@ -56,6 +63,40 @@ async def serve_node(
             if server.started:
                 await on_ready(node)
         await serve
+    finally:
+        await node.stop()
+
+
+def _is_joining(node: Node) -> bool:
+    """A multi-node peer that is not a founding peer (a node governance added) and starts with
+    an empty ledger. A node that claims a founding peer's id with another key is refused: every
+    peer would halt at its first batch."""
+    founding = {n.id: n.public_key for n in node.genesis.nodes}
+    own_key = node.key.public_key.hex()
+    if founding.get(node.config.node_id, own_key) != own_key:
+        raise ConfigError(
+            f"node id {node.config.node_id!r} is a founding peer's, but {node.dir}/node.key is "
+            "not that peer's key",
+            hint="Give a new organisation's peer an id of its own (nodes/<id>/).",
+        )
+    return (
+        node.peer is not None
+        and bool(node.config.peers)
+        and node.config.node_id not in founding
+        and node.app.info().height == 0
+    )
+
+
+async def _catch_up_first(node: Node) -> None:
+    """Fetch, verify and commit the certified blocks from the other peers' stores (blocks are
+    certified by the founding peers, see :func:`govchain.node.sync.catch_up`); the node then
+    follows the ordering log from the next sequence. If no peer can serve them (e.g. this node
+    is not yet on chain, so its requests are refused), it reads the log from the start."""
+    try:
+        height = await catch_up(node, node.config.peers)
+        log.info("caught up to block %d from the other peers' block stores", height)
+    except GovchainError as exc:
+        log.warning("catching up from the other peers failed (%s); reading the log", exc.message)
     finally:
         await node.stop()
 

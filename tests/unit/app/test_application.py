@@ -288,3 +288,33 @@ def test_a_second_store_gets_the_same_chain(chain: Any) -> None:
     pending = other.finalize_block(txs, block.header.time_ms)  # type: ignore[arg-type]
     assert pending.block == block
     assert isinstance(decode(encode(block), Block), Block)
+
+
+def test_a_batch_of_a_node_that_is_not_active_makes_an_empty_block(chain: Any) -> None:
+    """A batch whose author is no active node (unknown, or removed by governance) still makes
+    its block, the same on every peer, but none of its transactions run: each is dropped with
+    NODE_NOT_ACTIVE, and the header carries no signature."""
+    stranger = get_scheme("ed25519").from_seed(bytes([5]) * 32)
+    raws = [chain.tx(), chain.tx()]
+    pending = chain.app.finalize_block(
+        [chain.check(r) for r in raws], chain.next_time(), stranger.public_key
+    )
+    assert pending.block.txs == [] and pending.block.proposer_signature == b""
+    assert pending.block.header.proposer == stranger.public_key
+    assert [(tx.raw, err.code) for tx, err in pending.dropped] == [
+        (r, "NODE_NOT_ACTIVE") for r in raws
+    ]
+    chain.app.commit(pending)
+    # the same transactions from an active node (a genesis node) run in the next block
+    node = chain.app.finalize_block(
+        [chain.check(r) for r in raws], chain.next_time(), chain.node_key.public_key
+    )
+    assert node.block.txs == raws and node.block.proposer_signature != b""
+
+
+def test_a_node_that_is_not_active_admits_nothing(chain: Any) -> None:
+    stranger = get_scheme("ed25519").from_seed(bytes([5]) * 32)
+    app = Application(chain.store, chain.genesis, chain.registry, stranger)
+    (refused,) = app.check_txs([chain.tx()])
+    assert isinstance(refused, GovchainError) and refused.code == "NODE_NOT_ACTIVE"
+    assert refused.status == 421

@@ -35,7 +35,7 @@ def test_a_signed_batch_holds_and_round_trips() -> None:
         ({"chain_id": "other"}, "is for chain 'other'"),
         ({"seq": 8}, "says it is batch 8"),
         ({"author": "node1"}, "is not a peer with that key"),
-        ({"author": "stranger"}, "is not a peer with that key"),
+        ({"author": "stranger"}, "signature does not verify"),
         ({"txs": [b"tx-a"]}, "signature does not verify"),
         ({"time_ms": 1}, "signature does not verify"),
     ],
@@ -46,6 +46,17 @@ def test_a_tampered_batch_is_refused(change: dict[str, object], expected: str) -
     batch = msgspec.structs.replace(_batch(), **change)
     problem = get_batch_problem(batch, "city", 7, PEERS)
     assert problem is not None and expected in problem
+
+
+def test_a_well_signed_batch_of_another_node_passes_the_log_check() -> None:
+    """Whether a node that is not a founding peer may fill a block (one governance added, or
+    removed) is judged on chain state when the batch executes, not here."""
+    newcomer = get_scheme(ED25519).from_seed(bytes([7]) * 32)
+    batch = sign_batch(newcomer, "city", 7, 1_700_000_000_000, "node4", [b"tx-a"])
+    assert get_batch_problem(batch, "city", 7, PEERS) is None
+    impostor = sign_batch(newcomer, "city", 7, 1_700_000_000_000, "node1", [b"tx-a"])
+    problem = get_batch_problem(impostor, "city", 7, PEERS)
+    assert problem is not None and "is not a peer with that key" in problem
 
 
 def test_a_batch_moved_to_another_sequence_is_refused() -> None:

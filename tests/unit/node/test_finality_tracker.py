@@ -119,11 +119,10 @@ def test_divergence_found_when_committing_after_the_certificate(tracker: Finalit
     ("att", "code"),
     [
         (msgspec.structs.replace(attest("p1", 1), chain_id="other"), "FINALITY_WRONG_CHAIN"),
-        (attest("stranger", 1), "FINALITY_UNKNOWN_SIGNER"),
         (msgspec.structs.replace(attest("p1", 1), state_root=root(9)), "FINALITY_BAD_SIGNATURE"),
         (msgspec.structs.replace(attest("p1", 1), node_id="p2"), "FINALITY_UNKNOWN_SIGNER"),
     ],
-    ids=["wrong-chain", "stranger", "forged", "impersonation"],
+    ids=["wrong-chain", "forged", "impersonation"],
 )
 def test_invalid_attestations_are_rejected_and_counted(
     tracker: FinalityTracker, att: Attestation, code: str
@@ -133,6 +132,19 @@ def test_invalid_attestations_are_rejected_and_counted(
     assert caught.value.code == code
     assert tracker.rejected[code] == 1
     assert tracker.pending_heights() == []
+
+
+def test_attestations_of_nodes_added_later_are_ignored_quietly(tracker: FinalityTracker) -> None:
+    """A node governance added attests too, but only founding peers count towards a quorum:
+    its attestations are counted as ignored, never raised as errors."""
+    tracker.attest(1, block(1), root(1))
+    for _ in range(3):
+        assert tracker.add(attest("p4", 1)) is None
+    assert tracker.add(attest("stranger", 1)) is None
+    assert tracker.rejected["not_founding"] == 4
+    assert tracker.add(attest("p1", 1)) is None
+    assert tracker.finalized_height == -1  # p0 and p1: not yet a quorum of the founders
+    assert tracker.add(attest("p2", 1)) is not None
 
 
 def test_forged_attestations_never_complete_a_quorum(tracker: FinalityTracker) -> None:
