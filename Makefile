@@ -38,8 +38,9 @@ demo: $(VENV)/.installed
 deps:
 	scripts/install-deps
 
+# two workers (the machine's cores); a test module stays on one worker, with its fixtures
 test: $(VENV)/.installed-dev deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests
