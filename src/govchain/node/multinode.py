@@ -99,6 +99,9 @@ class Peer:
         self._reported: Divergence | None = None
         self._stored_final = -1
         self._counted = (0, 0)  # the orderer's appended batches and lost races, as counted
+        self._unsaved: list[FinalityCertificate] = []  # to write, in a thread, in order
+        self._unsaved_ready = asyncio.Event()
+        self._writing: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
         self._stored_final = self.store.get_finalized_height()
@@ -106,6 +109,7 @@ class Peer:
         self._tasks = [
             asyncio.create_task(self._run_publisher(), name="attestation-publisher"),
             asyncio.create_task(self._run_watcher(), name="attestation-watcher"),
+            asyncio.create_task(self._run_saver(), name="certificate-saver"),
         ]
 
     async def stop(self) -> None:
@@ -114,6 +118,12 @@ class Peer:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self._writing is not None:
+            with contextlib.suppress(Exception):
+                await self._writing
+        if self._unsaved:  # certificates formed just before the stop are kept
+            certs, self._unsaved = self._unsaved, []
+            await asyncio.to_thread(self._write_certificates, certs)
 
     # --- state -----------------------------------------------------------------------------
 
@@ -240,10 +250,28 @@ class Peer:
             del self._committed_at[h]
         if self.tracker.divergence is not None and self.tracker.divergence.height <= cert.height:
             return  # the certificate is not about what this peer stored
-        try:
-            self.store.save_finality_certificate(cert)
-        except GovchainError as exc:
-            log.warning("finality certificate of block %d not saved: %s", cert.height, exc)
+        # written by the saver, off the event loop: a write waits for the block commit under way
+        # (and its fsync), which would otherwise stall admission, the log and attestations
+        self._unsaved.append(cert)
+        self._unsaved_ready.set()
+
+    async def _run_saver(self) -> None:
+        while True:
+            await self._unsaved_ready.wait()
+            self._unsaved_ready.clear()
+            certs, self._unsaved = self._unsaved, []
+            if certs:
+                self._writing = asyncio.ensure_future(
+                    asyncio.to_thread(self._write_certificates, certs)
+                )
+                await asyncio.shield(self._writing)
+
+    def _write_certificates(self, certs: list[FinalityCertificate]) -> None:
+        for cert in certs:
+            try:
+                self.store.save_finality_certificate(cert)
+            except GovchainError as exc:
+                log.warning("finality certificate of block %d not saved: %s", cert.height, exc)
 
     def _report_divergence(self) -> None:
         d = self.tracker.divergence

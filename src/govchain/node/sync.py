@@ -25,6 +25,7 @@ produce blocks (before :meth:`Node.start`, or with ordering paused).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ __all__ = [
 
 log = logging.getLogger("govchain.node.sync")
 
-DEFAULT_CHUNK = 64  # blocks asked per request
+DEFAULT_CHUNK = 256  # blocks asked per request (the most a peer serves at once)
 MAX_UNCERTIFIED = 4096  # blocks held while waiting for a certificate that covers them
 MAX_WAITING_BYTES = 256 * 1024 * 1024  # and their encoded size
 
@@ -223,9 +224,9 @@ class _Verifier:
             raise _refuse(header.height, exc.code, exc.message) from exc
         return cert
 
-    def apply(self, received: _Received) -> None:
+    def apply(self, received: _Received) -> list[bytes]:
         """Re-execute a covered block on the committed state and commit it (with its
-        certificate, when it has one)."""
+        certificate, when it has one); return its transaction ids."""
         block = received.block
         prev = self.tip
         try:
@@ -237,6 +238,7 @@ class _Verifier:
         if received.certificate is not None:
             self.app.store.save_finality_certificate(received.certificate)
         self.tip = block.header
+        return [tx.tx_id for tx in execution.included]
 
 
 def _check_linkage(prev: BlockHeader, header: BlockHeader, chain_id: str) -> None:
@@ -372,32 +374,60 @@ async def _sync_from(
     progress: Callable[[int, int], None] | None,
     chunk: int,
 ) -> None:
-    """Apply what one peer serves, until the target, or until it has nothing more."""
+    """Apply what one peer serves, until the target, or until it has nothing more. The next
+    page is fetched while the current one is verified and applied (a page that does not check
+    out stops this peer, and the page fetched ahead is dropped unread)."""
     verifier = _Verifier(node, strict)
-    while target is None or verifier.tip.height < target:
-        start = verifier.last.height + 1
+
+    def fetch(start: int) -> tuple[int, asyncio.Task[_Page]] | None:
+        if target is not None and verifier.tip.height >= target:
+            return None
         limit = chunk if target is None or start > target else min(chunk, target - start + 1)
-        page = await _fetch(http, url, start, limit)
-        if page.chain_id != verifier.chain_id:
-            raise _refuse(start, "CHAIN_ID_MISMATCH", f"{url} serves chain {page.chain_id!r}")
-        if not page.blocks:
-            return
-        for item in page.blocks:
-            ready = verifier.take(item)
-            for received in ready:
-                await asyncio.to_thread(verifier.apply, received)
-                _announce(node, received.block)
-                if progress is not None:
-                    progress(received.block.header.height, max(page.height, target or 0))
-            if target is not None and verifier.last.height >= target:
-                break
+        return start, asyncio.ensure_future(_fetch(http, url, start, limit))
+
+    ahead = fetch(verifier.last.height + 1)
+    try:
+        while ahead is not None:
+            start = verifier.last.height + 1
+            (fetched_from, task), ahead = ahead, None
+            if fetched_from != start:  # the last page was not used up: ask again from here
+                await _drop(task)
+                ahead = fetch(start)
+                continue
+            page = await task
+            if page.chain_id != verifier.chain_id:
+                raise _refuse(start, "CHAIN_ID_MISMATCH", f"{url} serves chain {page.chain_id!r}")
+            if not page.blocks:
+                return
+            ahead = fetch(page.blocks[-1].height + 1)
+            for item in page.blocks:
+                ready = verifier.take(item)
+                for received in ready:
+                    tx_ids = await asyncio.to_thread(verifier.apply, received)
+                    _announce(node, received.block, tx_ids)
+                    if progress is not None:
+                        progress(received.block.header.height, max(page.height, target or 0))
+                if target is not None and verifier.last.height >= target:
+                    break
+            if target is not None and verifier.tip.height >= target:
+                return
+    finally:
+        if ahead is not None:
+            await _drop(ahead[1])
 
 
-def _announce(node: SyncTarget, block: Block) -> None:
+async def _drop(task: asyncio.Task[_Page]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
+
+
+def _announce(node: SyncTarget, block: Block, tx_ids: list[bytes] | None = None) -> None:
     """Tell a running node's subscribers and metrics about a block caught up (if it has them)."""
     events = getattr(node, "events", None)
     if events is not None:
-        tx_ids = [compute_tx_id(decode(raw, SignedTx).body) for raw in block.txs]
+        if tx_ids is None:
+            tx_ids = [compute_tx_id(decode(raw, SignedTx).body) for raw in block.txs]
         events.publish_block(block.header.height, tx_ids, [])
     metrics = getattr(node, "metrics", None)
     if metrics is not None:

@@ -161,6 +161,29 @@ def test_a_forged_entry_halts_the_reader(chain: Any) -> None:
     asyncio.run(main())
 
 
+def test_a_batch_of_a_node_that_is_not_a_founding_peer_is_delivered(chain: Any) -> None:
+    """Its author's standing (added by governance, removed, unknown) is judged on chain state
+    when the batch executes, alike on every peer: the reader neither halts nor skips it."""
+
+    async def main() -> OrderedBatch:
+        etcd = FakeEtcd()
+        layout = LogLayout(chain.genesis.chain_id)
+        newcomer = get_scheme(ED25519).from_seed(bytes([9]) * 32)
+        batch = sign_batch(newcomer, chain.genesis.chain_id, 0, 1, "node9", [])
+        await etcd.create(layout.log_key(0), encode(batch))
+        orderer = _orderer(etcd, "node1", chain)
+        await orderer.start()
+        try:
+            (delivered,) = await _take(orderer, 1)
+            return delivered
+        finally:
+            await orderer.stop()
+
+    delivered = asyncio.run(main())
+    assert delivered.proposer == get_scheme(ED25519).from_seed(bytes([9]) * 32).public_key
+    assert delivered.txs == []
+
+
 def test_a_compacted_log_sends_a_late_reader_elsewhere(chain: Any, txs: list[CheckedTx]) -> None:
     async def main() -> None:
         etcd = FakeEtcd()
@@ -201,5 +224,41 @@ def test_a_claim_below_the_floor_is_refused(chain: Any, txs: list[CheckedTx]) ->
             assert await orderer.floor() == 2
         finally:
             await orderer.stop()
+
+    asyncio.run(main())
+
+
+def test_batches_cut_during_an_append_are_joined_within_the_limits(
+    chain: Any, txs: list[CheckedTx]
+) -> None:
+    async def main() -> None:
+        orderer = EtcdOrderer(
+            FakeEtcd(),  # type: ignore[arg-type]
+            chain_id=chain.genesis.chain_id,
+            node_id="node0",
+            key=KEYS["node0"],
+            peers=PEERS,
+            config=CutterConfig(max_txs=3, max_bytes=1 << 20, max_wait_ms=50),
+            next_seq=0,
+            decode_tx=lambda raw: chain.check(raw),
+        )
+        orderer._outbox.put_nowait([txs[1]])
+        orderer._outbox.put_nowait([txs[2], txs[3]])
+        assert orderer._merge_queued([txs[0]]) == [txs[0], txs[1]]
+        assert orderer._carry == [[txs[2], txs[3]]]  # would pass max_txs: the next entry
+
+    asyncio.run(main())
+
+
+def test_a_busy_peer_lets_its_batch_grow_for_longer(chain: Any) -> None:
+    async def main() -> None:
+        orderer = _orderer(FakeEtcd(), "node0", chain)
+        assert orderer._stretch_ms() == 0
+        for _ in range(2):  # two batches of the log wait for this peer's block loop
+            orderer._batches.put_nowait(OrderedBatch([], 0, b""))
+        assert orderer._stretch_ms() == 2 * CONFIG.max_wait_ms
+        for _ in range(10):
+            orderer._batches.put_nowait(OrderedBatch([], 0, b""))
+        assert orderer._stretch_ms() == 4 * CONFIG.max_wait_ms  # bounded
 
     asyncio.run(main())
