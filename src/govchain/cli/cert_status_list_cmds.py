@@ -106,7 +106,7 @@ def publish(
 
 
 @status_list_group.command("show")
-@click.argument("org")
+@click.argument("issuer_org", metavar="ORG")
 @_PURPOSE
 @click.option("--derived", is_flag=True, help="The UNSIGNED list derived from state now.")
 @click.option(
@@ -118,7 +118,7 @@ def publish(
 @node_option
 @json_option
 def show(
-    org: str, purpose: str, derived: bool, out: Path | None, node_url: str, as_json: bool
+    issuer_org: str, purpose: str, derived: bool, out: Path | None, node_url: str, as_json: bool
 ) -> None:
     """Show an organisation's status list as the node serves it: the latest issuer-signed one,
     else (or with --derived) the unsigned one derived from state.
@@ -129,7 +129,7 @@ def show(
     from govchain.client.status_lists import fetch_status_list
 
     client = client_from_options(node_url)
-    answer = fetch_status_list(client, org, purpose, derived=derived)
+    answer = fetch_status_list(client, issuer_org, purpose, derived=derived)
     if out is not None:
         text = json.dumps(answer["credential"], indent=2, ensure_ascii=False)
         out.write_text(text + "\n", encoding="utf-8")
@@ -146,7 +146,7 @@ def show(
     ]
     if out is not None:
         rows.append(("written to", str(out)))
-    print_kv(f"{org} {purpose} list", rows)
+    print_kv(f"{issuer_org} {purpose} list", rows)
 
 
 @status_list_group.command("verify")
