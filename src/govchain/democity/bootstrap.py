@@ -116,7 +116,7 @@ def _enrol(client: Client, city: City, wanted: dict[str, int]) -> None:
             if not exists(client, member_id(org, name)):
                 args = EnrolArgs(org, name, key.public_key, ["officer", "issuer"])
                 rnd.add(city.admins[org], "identity", "enrol_member", args, cosigners=[key])
-    city.transactions += len(rnd.raws)
+    city.transactions += len(rnd)
     rnd.run()
 
 
@@ -141,7 +141,7 @@ def _register_people(client: Client, city: City) -> None:
             evidence = hashlib.sha256(b"real-name check %d" % i).digest()
             args = RegisterCitizenArgs(Attestation(ATTESTING_ORG, evidence, REAL_NAME))
             rnd.add(key, "identity", "register_citizen", args, cosigners=[attester])
-    city.transactions += len(rnd.raws)
+    city.transactions += len(rnd)
     rnd.run()
 
 

@@ -89,7 +89,7 @@ def _notarise_samples(client: Client, city: City) -> int:
         except GovchainError:
             pass
         rnd.add(city.officers[org][0], "notary", "anchor", AnchorArgs(digest, title, org))
-    count = len(rnd.raws)
+    count = len(rnd)
     rnd.run()
     return count
 
