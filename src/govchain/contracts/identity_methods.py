@@ -307,16 +307,21 @@ def remove(ctx: Context, args: RemoveArgs) -> Identity:
 # --- self-registration ----------------------------------------------------------------------
 
 
+def compute_credit_code_check(body: str) -> str:
+    """The check character of a unified social credit code's first 17 characters
+    (GB 32100-2015: weights 3^i mod 31, check = (31 - sum mod 31) mod 31)."""
+    total = sum(
+        CREDIT_CODE_CHARS.index(c) * w for c, w in zip(body, CREDIT_CODE_WEIGHTS, strict=True)
+    )
+    return CREDIT_CODE_CHARS[(31 - total % 31) % 31]
+
+
 def is_valid_credit_code(code: str) -> bool:
     """Whether ``code`` is a unified social credit code (GB 32100-2015): 18 characters of
-    ``CREDIT_CODE_CHARS`` whose last one is the check character of the first 17 (weights
-    3^i mod 31, check = (31 - sum mod 31) mod 31)."""
+    ``CREDIT_CODE_CHARS`` whose last one is the check character of the first 17."""
     if len(code) != 18 or any(c not in CREDIT_CODE_CHARS for c in code):
         return False
-    total = sum(
-        CREDIT_CODE_CHARS.index(c) * w for c, w in zip(code[:17], CREDIT_CODE_WEIGHTS, strict=True)
-    )
-    return CREDIT_CODE_CHARS[(31 - total % 31) % 31] == code[17]
+    return compute_credit_code_check(code[:17]) == code[17]
 
 
 def citizen_id(public_key: bytes) -> str:

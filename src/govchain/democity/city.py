@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from govchain.contracts.identity_methods import CREDIT_CODE_CHARS, CREDIT_CODE_WEIGHTS
+from govchain.contracts.identity_methods import compute_credit_code_check
 from govchain.node.network import OrgSpec
 
 __all__ = ["CITIZEN_COUNT", "DEMO_CITY", "ENTERPRISES", "Enterprise", "compute_credit_code"]
@@ -54,10 +54,7 @@ class Enterprise:
 
 def compute_credit_code(body: str) -> str:
     """A unified social credit code (GB 32100-2015) from its first 17 characters."""
-    total = sum(
-        CREDIT_CODE_CHARS.index(c) * w for c, w in zip(body, CREDIT_CODE_WEIGHTS, strict=True)
-    )
-    return body + CREDIT_CODE_CHARS[(31 - total % 31) % 31]
+    return body + compute_credit_code_check(body)
 
 
 ENTERPRISES: tuple[Enterprise, ...] = (

@@ -12,7 +12,6 @@ import subprocess
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import msgspec
 import sqlalchemy as sa
@@ -27,6 +26,7 @@ from govchain.democity.bootstrap import City, exists, load_or_create_key
 from govchain.democity.txbatch import TxRound
 from govchain.errors import GovchainError
 from govchain.gateway.config import GatewayConfig, ResourceMapping
+from govchain.scenarios.sharing import is_catalogued
 from govchain.services import builtin_ids, load_definition
 
 __all__ = ["DataResource", "GatewayFleet", "data_resources"]
@@ -62,12 +62,6 @@ def data_resources() -> list[DataResource]:
 
 
 _none = DataResource("", "", (), "")
-
-
-def _govchain_command() -> list[str]:
-    """The command line that runs this installation's CLI."""
-    script = Path(sys.executable).parent / "govchain"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "govchain"]
 
 
 def _value(resource: DataResource, field: str, subject: str) -> str:
@@ -138,19 +132,9 @@ class GatewayFleet:
                 rnd.add(officer, "catalog", "add_responsibility", duty)
         rnd.run()
         for r in self.resources:
-            if not self._catalogued(client, r.id):
+            if not is_catalogued(client, r.id):
                 rnd.add(self.city.officers[r.owner][0], "catalog", "add_resource", self._entry(r))
         rnd.run()
-
-    @staticmethod
-    def _catalogued(client: Client, resource_id: str) -> bool:
-        try:
-            client.query("catalog", "resource", {"id": resource_id})
-        except GovchainError as exc:
-            if exc.details.get("status") != 404:
-                raise
-            return False
-        return True
 
     def _entry(self, r: DataResource) -> ResourceArgs:
         return ResourceArgs(
@@ -189,10 +173,11 @@ class GatewayFleet:
             )
             path = directory / f"{org}.json"
             path.write_bytes(msgspec.json.format(msgspec.json.encode(config)))
-            log = open(directory / f"{org}.log", "ab")  # noqa: SIM115 - the process keeps it
-            command = [*_govchain_command(), "gateway", "start", "--config", str(path)]
-            self.processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
-            log.close()
+            command = [sys.executable, "-m", "govchain", "gateway", "start", "--config", str(path)]
+            # in the demo's process group: Ctrl-C stops the gateways together with the node
+            with (directory / f"{org}.log").open("ab") as log:
+                process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+            self.processes.append(process)
 
     def stop(self) -> None:
         """Stop the gateways (they anchor the receipts they still hold first)."""
@@ -235,7 +220,11 @@ def wait_for_gateways(fleet: GatewayFleet, timeout_s: float = 20.0) -> None:
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise GovchainError(f"the gateway of {org} did not start")
+                log_file = fleet.city.directory / "gateways" / f"{org}.log"
+                raise GovchainError(
+                    f"the gateway of {org} did not start within {timeout_s:.0f} s",
+                    hint=f"Its log is {log_file}; a port after the node's may be taken.",
+                )
             time.sleep(0.1)
 
 

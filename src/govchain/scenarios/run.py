@@ -25,10 +25,10 @@ from govchain.contracts.did import did_of
 from govchain.contracts.identity import Attestation
 from govchain.contracts.identity_methods import (
     CREDIT_CODE_CHARS,
-    CREDIT_CODE_WEIGHTS,
     RegisterCitizenArgs,
     RegisterEnterpriseArgs,
     citizen_id,
+    compute_credit_code_check,
 )
 from govchain.contracts.workflow_definitions import DataWay, Definition, Need
 from govchain.contracts.workflow_records import Provision
@@ -114,10 +114,7 @@ class ScenarioResult:
 
 def _credit_code() -> str:
     body = "91330200" + "".join(secrets.choice(CREDIT_CODE_CHARS) for _ in range(9))
-    total = sum(
-        CREDIT_CODE_CHARS.index(c) * w for c, w in zip(body, CREDIT_CODE_WEIGHTS, strict=True)
-    )
-    return body + CREDIT_CODE_CHARS[(31 - total % 31) % 31]
+    return body + compute_credit_code_check(body)
 
 
 def new_enterprise(city: ServiceCity, name: str = "Harbour Kitchen Ltd.") -> Applicant:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
+from govchain.client import Client
 from govchain.contracts.catalog_records import DataField, Gateway, ResourceArgs
 from govchain.contracts.sharing_state import IdArgs, RequestArgs
 from govchain.contracts.workflow_definitions import DataWay
@@ -15,7 +16,7 @@ from govchain.errors import GovchainError
 from govchain.scenarios.run import Applicant
 from govchain.scenarios.setup import ServiceCity, TxItem, run_round
 
-__all__ = ["share_under_grant"]
+__all__ = ["is_catalogued", "share_under_grant"]
 
 GRANT_DURATION_MS = 7 * 24 * 3_600_000
 GRANT_USES = 3
@@ -25,17 +26,24 @@ def _duty(org: str) -> str:
     return f"{org}-records"
 
 
+def is_catalogued(client: Client, resource_id: str) -> bool:
+    """Whether the catalogue holds ``resource_id``."""
+    try:
+        client.query("catalog", "resource", {"id": resource_id})
+    except GovchainError as exc:
+        if exc.details.get("status") != 404:
+            raise
+        return False
+    return True
+
+
 def _ensure_resource(city: ServiceCity, way: DataWay, applicant: Applicant) -> None:
     """Catalogue the resource the need names, if its owner has not yet (fields about citizens
     are personal data, about enterprises enterprise data: sharing them needs consent)."""
     officer = city.officer(way.owner)
     client = city.client(officer)
-    try:
-        client.query("catalog", "resource", {"id": way.resource})
+    if is_catalogued(client, way.resource):
         return
-    except GovchainError as exc:
-        if exc.details.get("status") != 404:
-            raise
     duties = {d["id"] for d in client.query("catalog", "responsibilities", {"org": way.owner})}
     items: list[TxItem] = []
     if _duty(way.owner) not in duties:
