@@ -198,7 +198,14 @@ class Application:
         cached = self._next_start
         if cached is not None and cached[0] == header.height:
             return cached[1]
-        env = BlockEnv(self.chain_id, header.height + 1, header.time_ms, b"", self.genesis.params)
+        env = BlockEnv(
+            self.chain_id,
+            header.height + 1,
+            header.time_ms,
+            b"",
+            compute_block_hash(header),
+            self.genesis.params,
+        )
         start = start_block(self._state, self.registry, env)
         self._next_start = (header.height, start)
         return start
@@ -256,6 +263,7 @@ class Application:
             height,
             max(time_ms, prev.time_ms),
             self.node_key.public_key if proposer is None else proposer,
+            compute_block_hash(prev),
             self.genesis.params,
         )
         not_run: list[CheckedTx] = []

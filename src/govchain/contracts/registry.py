@@ -8,7 +8,10 @@ from collections.abc import Iterable, Iterator
 from govchain.contracts.base import Contract, Method
 from govchain.errors import UnknownContract, UnknownMethod
 
-__all__ = ["ContractRegistry", "default_registry"]
+__all__ = ["RESERVED_NAMES", "ContractRegistry", "default_registry"]
+
+# State key namespaces the ledger writes itself (the block-hash history lives under "chain/").
+RESERVED_NAMES = frozenset({"chain"})
 
 
 class ContractRegistry:
@@ -17,6 +20,8 @@ class ContractRegistry:
         for contract in contracts:
             if contract.name in self._contracts:
                 raise ValueError(f"contract {contract.name!r} registered twice")
+            if contract.name in RESERVED_NAMES:
+                raise ValueError(f"contract name {contract.name!r} is reserved for the ledger")
             self._contracts[contract.name] = contract
 
     def __iter__(self) -> Iterator[Contract]:

@@ -45,6 +45,7 @@ from govchain.types import (
     ChainParams,
     Genesis,
     Receipt,
+    block_hash_state_key,
     compute_block_hash,
     compute_genesis_digest,
     header_sign_bytes,
@@ -80,6 +81,7 @@ class BlockEnv:
     height: int
     time_ms: int
     proposer: bytes
+    prev_hash: bytes  # the previous block's hash, committed to state by start_block
     params: ChainParams  # given: a fallback; from start_block: the parameters in force
 
 
@@ -188,9 +190,13 @@ def execute_txs(
 
 
 def start_block(state: StateReader, registry: ContractRegistry, env: BlockEnv) -> BlockStart:
-    """Run each contract's start-of-block hook on a new overlay over ``state`` and read the
-    chain parameters in force from the result (``env.params`` when none are in state)."""
+    """Record the previous block's hash in the state (the block-hash history, see
+    :func:`~govchain.types.block.block_hash_state_key`), run each contract's start-of-block hook
+    on a new overlay over ``state`` and read the chain parameters in force from the result
+    (``env.params`` when none are in state)."""
     overlay = Overlay(state)
+    if env.height > 0:
+        overlay.set(block_hash_state_key(env.height - 1), env.prev_hash)
     _run_block_hooks(overlay, registry, env)
     params = get_params(overlay, env.params)
     return BlockStart(overlay, replace(env, params=params))
@@ -272,7 +278,14 @@ def build_genesis(
             signers=frozenset(),
         )
         contract.init_genesis(ctx, genesis)
-    env = BlockEnv(genesis.chain_id, 0, genesis.genesis_time_ms, b"", genesis.params)
+    env = BlockEnv(
+        genesis.chain_id,
+        0,
+        genesis.genesis_time_ms,
+        b"",
+        compute_genesis_digest(genesis),
+        genesis.params,
+    )
     execution = Execution(writes=overlay.writes, params=get_params(overlay, genesis.params))
     header, new_nodes = seal_block(
         env, compute_genesis_digest(genesis), smt.EMPTY_ROOT, execution, nodes
@@ -305,7 +318,7 @@ def replay_block(
     _check_linkage(prev, block)
     if not authority_checked:
         _check_proposer(block, state)
-    env = BlockEnv(h.chain_id, h.height, h.time_ms, h.proposer, params)
+    env = BlockEnv(h.chain_id, h.height, h.time_ms, h.proposer, h.prev_hash, params)
     start = start_block(state, registry, env)
     checked = []
     for i, raw in enumerate(block.txs):

@@ -269,7 +269,7 @@ def _execute(
     start = start_block(
         state,
         app.registry,
-        BlockEnv(h.chain_id, h.height, h.time_ms, h.proposer, app.genesis.params),
+        BlockEnv(h.chain_id, h.height, h.time_ms, h.proposer, h.prev_hash, app.genesis.params),
     )
     try:
         checked = [decode_tx(raw, h.chain_id, start.env.params, app.registry) for raw in block.txs]

@@ -1,6 +1,12 @@
 """The ledger's data types. Every hashed or signed type is a msgspec Struct without floats."""
 
-from govchain.types.block import Block, BlockHeader, compute_block_hash, header_sign_bytes
+from govchain.types.block import (
+    Block,
+    BlockHeader,
+    block_hash_state_key,
+    compute_block_hash,
+    header_sign_bytes,
+)
 from govchain.types.genesis import (
     ChainParams,
     Genesis,
@@ -26,6 +32,7 @@ __all__ = [
     "compute_genesis_digest",
     "Block",
     "BlockHeader",
+    "block_hash_state_key",
     "Event",
     "Receipt",
     "Signature",

@@ -38,9 +38,11 @@ from govchain.types import (
     ChainParams,
     Event,
     Receipt,
+    block_hash_state_key,
     compute_block_hash,
     compute_genesis_digest,
 )
+from govchain.types.block import BLOCK_HASH_PREFIX
 
 # --- check_stateful ------------------------------------------------------------------------------
 
@@ -125,7 +127,29 @@ def test_node_and_every_admin_are_known(chain: Any) -> None:
 
 def _env(chain: Any, height: int | None = None, time_ms: int = 1_700_000_100_000) -> BlockEnv:
     h = chain.height + 1 if height is None else height
-    return BlockEnv(chain.chain_id, h, time_ms, chain.node_key.public_key, chain.params)
+    prev = compute_block_hash(chain.header)
+    return BlockEnv(chain.chain_id, h, time_ms, chain.node_key.public_key, prev, chain.params)
+
+
+def _tx_writes(out: Execution) -> dict[bytes, bytes | None]:
+    """The writes of the transactions: without the ledger's own block-hash history entry."""
+    return {k: v for k, v in out.writes.items() if not k.startswith(BLOCK_HASH_PREFIX)}
+
+
+def test_each_block_records_the_previous_blocks_hash(chain: Any) -> None:
+    height, block_hash = chain.height, compute_block_hash(chain.header)
+    out = _execute(chain, [])
+    assert out.writes == {block_hash_state_key(height): block_hash}
+    chain.commit([])
+    assert chain.store.get_state(block_hash_state_key(height)) == block_hash
+
+
+def test_no_contract_may_take_the_ledgers_namespace() -> None:
+    class Impostor(Contract):
+        name = "chain"
+
+    with pytest.raises(ValueError, match="reserved"):
+        ContractRegistry([Impostor()])
 
 
 def _execute(chain: Any, raws: list[bytes], registry: Any = None, **kw: Any) -> Execution:
@@ -160,7 +184,7 @@ def test_successful_tx_writes_state_and_records_events(chain: Any) -> None:
         events=[Event("notary", "anchored", {"hash": args.hash.hex(), "owner_org": "tax"})],
         result=msgspec.Raw(encode(expected)),
     )
-    assert out.writes == {notary_state_key(args.hash): encode(expected)}
+    assert _tx_writes(out) == {notary_state_key(args.hash): encode(expected)}
     # Nothing is persisted by execution.
     assert chain.store.get_state(notary_state_key(args.hash)) is None
 
@@ -176,7 +200,7 @@ def test_failed_tx_writes_nothing(chain: Any) -> None:
     assert receipt.hint == "Anchor with a key of the owner organisation."
     assert receipt.events == []
     assert bytes(receipt.result) == b"\xc0"
-    assert out.writes == {}
+    assert _tx_writes(out) == {}
     assert [t.raw for t in out.included] == [raw]  # a failed tx is still on chain
 
 
@@ -210,7 +234,7 @@ def test_already_committed_txs_are_dropped(chain: Any) -> None:
     seen = RecentTxIndex()
     seen.add([(chain.check(raw).tx_id, 100)])
     out = _execute(chain, [raw], seen=seen)
-    assert out.included == [] and out.receipts == [] and out.writes == {}
+    assert out.included == [] and out.receipts == [] and _tx_writes(out) == {}
     assert isinstance(out.dropped[0][1], ReplayedTransaction)
 
 
@@ -261,7 +285,7 @@ def test_writes_of_a_failing_method_are_discarded(chain: Any) -> None:
     ]
     assert out.receipts[2].hint == NotFound.default_hint
     assert "KeyError" in out.receipts[3].message
-    assert out.writes == {b"scratch/a": b"1", b"scratch/c": b"4"}
+    assert _tx_writes(out) == {b"scratch/a": b"1", b"scratch/c": b"4"}
     assert [e.attributes for r in out.receipts for e in r.events] == [{"key": "a"}, {"key": "c"}]
     assert decode(bytes(out.receipts[4].result), str) == "4"
 
