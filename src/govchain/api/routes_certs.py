@@ -154,8 +154,9 @@ def cert_routes(node: Node) -> list[Any]:
     @get(
         "/v1/credentials/{credential_hash:str}/bundle",
         summary="An offline verification bundle: signed header and state proofs",
-        description="A `govchain-bundle-v2` bundle: the latest signed block header with state "
-        "proofs of the anchor and the status; the anchoring block's signed header with state "
+        description="A `govchain-bundle-v3` bundle: the latest signed block header with state "
+        "proofs of the anchor and the status (and, when the anchoring block is older, of that "
+        "block's hash in the block-hash history); the anchoring block's header with state "
         "proofs of the signing member's identity record (`member`, default the anchor's "
         "submitter), the issuing organisation, its accreditation and the schema as they stood "
         "at issuance. The node holds no credential: the holder adds it (`credential` is null "

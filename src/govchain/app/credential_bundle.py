@@ -3,8 +3,9 @@
 :func:`build_credential_bundle` proves, against one block's state root (the latest by default),
 the credential's anchor and status records, and, against the anchoring block's state root, the
 signing member's identity record, the issuing organisation's record, its accreditation for the
-type and the schema version; it adds both blocks' signed headers and, when the node has them,
-their finality certificates (``finality_for(height)``). The node holds only the credential's
+type and the schema version; it adds the recent block's signed header (with its finality
+certificate when the node has one, ``finality_for(height)``) and the anchoring block's header,
+whose hash the recent state proves from the block-hash history. The node holds only the credential's
 hash: the credential itself is added by whoever holds it (the SDK does).
 """
 
@@ -34,6 +35,7 @@ from govchain.credentials.bundle import (
 from govchain.encoding import decode, encode
 from govchain.errors import BadRequest, NotFoundInState
 from govchain.merkle import smt
+from govchain.types.block import block_hash_state_key
 from govchain.types.finality import FinalityCertificate
 
 __all__ = ["FinalityLookup", "build_credential_bundle", "build_issuer_trust", "get_signing_member"]
@@ -69,17 +71,29 @@ def get_signing_member(credential: Mapping[str, Any]) -> str:
 
 
 def _issuance(
-    app: Application, anchor: CertAnchor, member: str, finality_for: FinalityLookup | None
+    app: Application,
+    anchor: CertAnchor,
+    member: str,
+    recent: int,
+    finality_for: FinalityLookup | None,
 ) -> BundleIssuance:
-    """The facts at the anchoring height, proven against the anchoring block's root."""
+    """The facts at the anchoring height, proven against the anchoring block's root; that
+    block's header vouched for by the block-hash history at ``recent`` when the chain has it
+    there (blocks committed before the history existed keep their own signature)."""
     h = anchor.height
     org, credential_type = anchor.issuer_org, anchor.credential_type
+    history = app.prove_state(block_hash_state_key(h), recent) if recent > h else None
+    if history is not None and history.value is not None:
+        header = BundleHeader(encode(app.get_block(h).header).hex(), "")
+    else:
+        history, header = None, _header(app, h, finality_for)
     return BundleIssuance(
-        header=_header(app, h, finality_for),
+        header=header,
         identity=_state(app.prove_state(identity_state_key(member), h)),
         org=_state(app.prove_state(identity_state_key(org), h)),
         accreditation=_state(app.prove_state(accreditation_state_key(org, credential_type), h)),
         schema=_state(app.prove_state(schema_state_key(credential_type, anchor.schema_version), h)),
+        history=None if history is None else _state(history),
     )
 
 
@@ -113,7 +127,7 @@ def build_credential_bundle(
         header=_header(app, h, finality_for),
         anchor=_state(anchor_proof),
         status=_state(app.prove_state(status_state_key(credential_hash), h)),
-        issuance=_issuance(app, anchor, member, finality_for),
+        issuance=_issuance(app, anchor, member, h, finality_for),
         credential=None if credential is None else dict(credential),
     )
 

@@ -439,7 +439,7 @@ def cert_verify_offline(
         bundle = decode_bundle(file.read_bytes())
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise BadRequest(
-            f"{file} is not a govchain-bundle-v2 bundle: {exc}",
+            f"{file} is not a govchain verification bundle: {exc}",
             hint="Fetch a fresh bundle: `govchain cert bundle vc.json --out bundle.json`.",
         ) from None
     if credential_file is not None:

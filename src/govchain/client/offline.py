@@ -4,13 +4,16 @@
 finality certificates the founding peers by node id) and the time. It runs every check of
 :data:`BUNDLE_CHECKS` and names each one's outcome:
 
-    format         a ``govchain-bundle-v2`` bundle carrying a VC 2.0 credential (BUNDLE_MALFORMED,
-                   CRED_MALFORMED)
+    format         a ``govchain-bundle-v3`` (or v2) bundle carrying a VC 2.0 credential
+                   (BUNDLE_MALFORMED, CRED_MALFORMED)
     chain          the bundle, its headers, the issuer's and the key's DIDs are of the trusted
                    chain and genesis (BUNDLE_WRONG_CHAIN)
-    header         both headers' hashes are computed from their bytes; each carries a finality
-                   certificate of a quorum of the founding peers, or is signed by a trusted node
-                   key (BUNDLE_UNTRUSTED_HEADER; BUNDLE_NO_FINALITY when finality is required)
+    header         both headers' hashes are computed from their bytes; the recent one carries a
+                   finality certificate of a quorum of the founding peers, or is signed by a
+                   trusted node key; the anchoring one's hash is proven in the recent state's
+                   block-hash history, or (v2) it is trusted like the recent one
+                   (BUNDLE_UNTRUSTED_HEADER, BUNDLE_BAD_PROOF; BUNDLE_NO_FINALITY when finality
+                   is required)
     proofs         each record's exact raw bytes are proven against its header's state root, under
                    the key the verifier derives itself; the issuance header is the anchoring
                    block's (BUNDLE_BAD_PROOF)
@@ -64,14 +67,25 @@ from govchain.contracts.certs_records import (
 from govchain.contracts.did import parse_did
 from govchain.contracts.governance_actions import Accreditation, accreditation_state_key
 from govchain.contracts.identity import Identity, identity_state_key
-from govchain.credentials.bundle import BUNDLE_FORMAT, BundleHeader, BundleState, VerificationBundle
+from govchain.credentials.bundle import (
+    BUNDLE_FORMAT,
+    BUNDLE_FORMATS,
+    BundleHeader,
+    BundleState,
+    VerificationBundle,
+)
 from govchain.credentials.data_integrity import verify_proof
 from govchain.credentials.vc import check_credential, compute_credential_hash, get_issuer_id
 from govchain.crypto.signing import ED25519, get_scheme
 from govchain.encoding import decode
 from govchain.errors import GovchainError
 from govchain.merkle import smt
-from govchain.types import BlockHeader, compute_block_hash, header_sign_bytes
+from govchain.types import (
+    BlockHeader,
+    block_hash_state_key,
+    compute_block_hash,
+    header_sign_bytes,
+)
 from govchain.types.finality import FinalityCertificate, get_certificate_problem
 
 __all__ = [
@@ -82,6 +96,7 @@ __all__ = [
     "prove_bundle_state",
     "verify_bundle",
     "verify_bundle_header",
+    "verify_issuance_header",
 ]
 
 _T = TypeVar("_T")
@@ -210,7 +225,7 @@ def _check_format(f: _Facts) -> str:
     b = f.bundle
     if not isinstance(b, VerificationBundle):
         raise _Fail("BUNDLE_MALFORMED", "not a VerificationBundle")
-    if b.format != BUNDLE_FORMAT:
+    if b.format not in BUNDLE_FORMATS:
         raise _Fail("BUNDLE_MALFORMED", f"format {b.format[:40]!r}, expected {BUNDLE_FORMAT}")
     if b.credential is None:
         raise _Fail("BUNDLE_MALFORMED", "the bundle carries no credential")
@@ -223,7 +238,7 @@ def _check_format(f: _Facts) -> str:
         raise _Fail("BUNDLE_MALFORMED", "the proof names no <member DID>#key-N method")
     f.method, f.key_position = method, int(fragment[4:])
     f.formed = True
-    return BUNDLE_FORMAT
+    return b.format
 
 
 def _check_chain(f: _Facts) -> str:
@@ -259,16 +274,21 @@ def _finality_problem(t: _Trust, raw: bytes, header: BlockHeader, block_hash: by
     )
 
 
-def _trust_header(t: _Trust, entry: BundleHeader, what: str) -> tuple[BlockHeader, str]:
-    """The decoded header if trusted, and on what basis."""
+def _decode_header(t: _Trust, entry: BundleHeader, what: str) -> BlockHeader:
     raw = _unhex(entry.header_raw, f"{what} header_raw")
     try:
         header = decode(raw, BlockHeader)
     except (msgspec.DecodeError, msgspec.ValidationError, GovchainError):
         raise _Fail("BUNDLE_MALFORMED", f"the {what} header_raw is not a block header") from None
-    trust = t.anchor
-    if header.chain_id != trust.chain_id:
+    if header.chain_id != t.anchor.chain_id:
         raise _Fail("BUNDLE_WRONG_CHAIN", f"the {what} header is of chain {header.chain_id!r}")
+    return header
+
+
+def _trust_header(t: _Trust, entry: BundleHeader, what: str) -> tuple[BlockHeader, str]:
+    """The decoded header if trusted, and on what basis."""
+    header = _decode_header(t, entry, what)
+    trust = t.anchor
     block_hash = compute_block_hash(header)
     if entry.finality is not None and t.peers is not None:
         problem = _finality_problem(t, _unhex(entry.finality, "finality"), header, block_hash)
@@ -299,8 +319,33 @@ def _check_header(f: _Facts) -> str:
     if issued == recent:
         f.issued = f.header
         return f"block {f.header.height} {basis}"
-    f.issued, issued_basis = _trust_header(f.trust, issued, "issuance")
+    history = f.bundle.issuance.history
+    if history is None:
+        f.issued, issued_basis = _trust_header(f.trust, issued, "issuance")
+    else:
+        f.issued = _vouched_header(f.trust, f.header, issued, history)
+        issued_basis = f"its hash in the history at height {f.header.height}"
     return f"blocks {f.issued.height} ({issued_basis}) and {f.header.height} ({basis})"
+
+
+def _vouched_header(
+    t: _Trust, recent: BlockHeader, entry: BundleHeader, history: BundleState
+) -> BlockHeader:
+    """The anchoring header, trusted because the trusted recent state holds its hash."""
+    header = _decode_header(t, entry, "issuance")
+    if header.height >= recent.height:
+        raise _Fail(
+            "BUNDLE_UNTRUSTED_HEADER",
+            f"block {header.height} is not before the recent block {recent.height}",
+        )
+    proven = _prove(recent, history, block_hash_state_key(header.height), "block-hash history")
+    if proven != compute_block_hash(header):
+        raise _Fail(
+            "BUNDLE_UNTRUSTED_HEADER",
+            f"block {header.height} is not the one whose hash the state at height "
+            f"{recent.height} records",
+        )
+    return header
 
 
 def verify_bundle_header(
@@ -318,6 +363,29 @@ def verify_bundle_header(
     except _Fail as failed:
         raise UntrustedHeader(failed.reason, reason_code=failed.code) from None
     return header
+
+
+def verify_issuance_header(
+    bundle: VerificationBundle,
+    trust: TrustAnchor,
+    *,
+    peers: Mapping[str, bytes] | None = None,
+    require_finality: bool = False,
+) -> BlockHeader:
+    """A bundle's anchoring header, decoded, when it is trusted as :func:`verify_bundle` trusts
+    it (through the recent header's block-hash history, else on its own); raises
+    :class:`UntrustedHeader` with the reason otherwise."""
+    t = _Trust(trust, peers, require_finality)
+    try:
+        recent, _ = _trust_header(t, bundle.header, "recent")
+        issued = bundle.issuance
+        if issued.header == bundle.header:
+            return recent
+        if issued.history is None:
+            return _trust_header(t, issued.header, "issuance")[0]
+        return _vouched_header(t, recent, issued.header, issued.history)
+    except _Fail as failed:
+        raise UntrustedHeader(failed.reason, reason_code=failed.code) from None
 
 
 def prove_bundle_state(header: BlockHeader, entry: BundleState, key: bytes) -> bytes | None:

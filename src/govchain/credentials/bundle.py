@@ -1,7 +1,7 @@
 """The offline verification bundle: everything a verifier needs to check a credential with no
 network, holding only the chain's trust anchor (chain id, genesis hash, founding node keys).
 
-A bundle (``format`` ``govchain-bundle-v2``, JSON) carries:
+A bundle (``format`` ``govchain-bundle-v3``, JSON) carries:
 
 * the secured credential (W3C VC 2.0 with its ``eddsa-jcs-2022`` proof);
 * the chain id and genesis hash it claims to be of (checked against the verifier's trust anchor);
@@ -14,7 +14,13 @@ A bundle (``format`` ``govchain-bundle-v2``, JSON) carries:
   accreditation for the type (``governance/accreditation/<org>/<type>``) and the schema version
   (``certs/schema/<type>/<version>``): the facts "at the anchoring height", proven as they stood
   then, so offline verification answers exactly as online verification does (an accreditation
-  revoked and granted again later changes nothing about a credential issued before).
+  revoked and granted again later changes nothing about a credential issued before);
+* when the anchoring block is older than the recent one, a state proof against the recent root
+  of the anchoring block's hash in the chain's block-hash history
+  (:func:`~govchain.types.block.block_hash_state_key`): the recent header vouches for the
+  anchoring header, which then needs no signature or certificate of its own — one signature
+  check per bundle instead of two, and a finality certificate only for the recent block.
+  A ``govchain-bundle-v2`` bundle (no history proof: the anchoring header signed) still verifies.
 
 Every record travels as raw bytes, which the verifier decodes itself. Each header may carry a
 finality certificate (hex of the encoded
@@ -32,6 +38,7 @@ import msgspec
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "BUNDLE_FORMATS",
     "BundleHeader",
     "BundleIssuance",
     "BundleState",
@@ -44,13 +51,15 @@ __all__ = [
     "encode_issuer_trust",
 ]
 
-BUNDLE_FORMAT = "govchain-bundle-v2"
+BUNDLE_FORMAT = "govchain-bundle-v3"
+BUNDLE_FORMATS = frozenset({"govchain-bundle-v2", BUNDLE_FORMAT})  # what verifiers accept
 ISSUER_TRUST_FORMAT = "govchain-issuer-trust-v1"
 
 
 class BundleHeader(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     header_raw: str  # hex of the canonical header bytes (the block hash is computed from them)
-    proposer_signature: str  # hex Ed25519 signature over the block hash's sign bytes
+    proposer_signature: str  # hex Ed25519 signature over the block hash's sign bytes; "" for an
+    # anchoring header whose hash the recent state proves (BundleIssuance.history)
     finality: str | None = None  # hex of the encoded FinalityCertificate, when there is one
 
 
@@ -61,13 +70,15 @@ class BundleState(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 
 class BundleIssuance(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    """The facts at the anchoring height: proven against the anchoring block's header."""
+    """The facts at the anchoring height: proven against the anchoring block's header, which
+    is trusted through ``history`` when it is given, else on its own signature or certificate."""
 
     header: BundleHeader
     identity: BundleState  # the signing member
     org: BundleState  # the issuing organisation
     accreditation: BundleState  # of the organisation for the credential type
     schema: BundleState  # the anchored schema version
+    history: BundleState | None = None  # the anchoring block's hash, proven at the recent header
 
 
 class VerificationBundle(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -418,11 +418,23 @@ def _check_siblings(proof: StateProof) -> int:
         )
     if depth and not bits & 1:
         raise MalformedProof("state proof ends beside an empty sibling, which a tree never has")
-    for position, sibling in enumerate(proof.siblings):
+    siblings = proof.siblings
+    # the common case checked at C speed (these checks are a proof's cost besides its hashes)
+    if (
+        set(map(type, siblings)) <= _BYTES
+        and set(map(len, siblings)) <= _HASH_LEN
+        and EMPTY_ROOT not in siblings
+    ):
+        return bits
+    for position, sibling in enumerate(siblings):
         if not isinstance(sibling, bytes) or len(sibling) != HASH_SIZE or sibling == EMPTY_ROOT:
             level = _get_sibling_level(bits, depth, position)
             raise MalformedProof(f"state proof sibling at level {level} is not a valid hash")
     return bits
+
+
+_BYTES = frozenset({bytes})
+_HASH_LEN = frozenset({HASH_SIZE})
 
 
 def _get_sibling_level(bits: int, depth: int, position: int) -> int:

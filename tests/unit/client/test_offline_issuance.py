@@ -10,11 +10,17 @@ import pytest
 from certs_world import VALID_UNTIL, CertWorld, key_for, make_world, ms
 
 from govchain.app.credential_bundle import FinalityLookup, build_credential_bundle
-from govchain.client.offline import BundleVerification, verify_bundle
+from govchain.client.offline import (
+    BundleVerification,
+    UntrustedHeader,
+    verify_bundle,
+    verify_issuance_header,
+)
 from govchain.client.verify import TrustAnchor
 from govchain.contracts.certs_checks import OFFLINE_CODES, ONLINE_CODES, PROBLEMS
 from govchain.contracts.governance_actions import accreditation_state_key
 from govchain.credentials.bundle import (
+    BundleHeader,
     BundleState,
     VerificationBundle,
     decode_bundle,
@@ -22,8 +28,9 @@ from govchain.credentials.bundle import (
 )
 from govchain.credentials.vc import compute_credential_hash
 from govchain.crypto.signing import KeyPair
+from govchain.encoding import decode, encode
 from govchain.merkle import smt
-from govchain.types import GenesisNode, compute_block_hash
+from govchain.types import BlockHeader, GenesisNode, block_hash_state_key, compute_block_hash
 from govchain.types.finality import (
     FinalityCertificate,
     attestation_sign_bytes,
@@ -82,6 +89,83 @@ def test_a_bundle_built_later_carries_the_anchoring_header_too(w: CertWorld) -> 
     assert result.valid, result.failed
     assert result.height == anchored_at + 2
     assert f"blocks {anchored_at} " in {c.check: c.reason for c in result.checks}["header"]
+
+
+def later_bundle(w: CertWorld) -> tuple[VerificationBundle, int]:
+    vc = w.issue()
+    anchored_at = w.chain.height
+    w.chain.commit([])
+    w.chain.commit([])
+    return bundle_of(w, vc), anchored_at
+
+
+def test_the_recent_state_vouches_for_the_anchoring_header(w: CertWorld) -> None:
+    bundle, anchored_at = later_bundle(w)
+    assert bundle.format == "govchain-bundle-v3"
+    history = bundle.issuance.history
+    assert history is not None and bundle.issuance.header.proposer_signature == ""
+    assert bytes.fromhex(history.key) == block_hash_state_key(anchored_at)
+    result = check(w, bundle)
+    assert result.valid, result.failed
+    assert "its hash in the history" in {c.check: c.reason for c in result.checks}["header"]
+
+
+def test_an_altered_anchoring_header_is_refused(w: CertWorld) -> None:
+    bundle, _ = later_bundle(w)
+    header = decode(bytes.fromhex(bundle.issuance.header.header_raw), BlockHeader)
+    altered = msgspec.structs.replace(header, time_ms=header.time_ms + 1)
+    entry = msgspec.structs.replace(bundle.issuance.header, header_raw=encode(altered).hex())
+    issuance = msgspec.structs.replace(bundle.issuance, header=entry)
+    result = check(w, msgspec.structs.replace(bundle, issuance=issuance))
+    assert result.code == "BUNDLE_UNTRUSTED_HEADER"
+    assert "whose hash the state" in {c.check: c.reason for c in result.failed}["header"]
+
+
+def test_a_history_proof_of_another_block_is_refused(w: CertWorld) -> None:
+    bundle, anchored_at = later_bundle(w)
+    assert bundle.issuance.history is not None
+    other = w.chain.app.prove_state(block_hash_state_key(anchored_at + 1), w.chain.height)
+    wrong = BundleState(
+        other.key.hex(), other.value.hex(), smt.encode_state_proof(other.proof).hex()
+    )
+    issuance = msgspec.structs.replace(bundle.issuance, history=wrong)
+    result = check(w, msgspec.structs.replace(bundle, issuance=issuance))
+    assert result.code == "BUNDLE_BAD_PROOF"  # proven for another key than the header's height
+    forged = msgspec.structs.replace(bundle.issuance.history, value=other.value.hex())
+    issuance = msgspec.structs.replace(bundle.issuance, history=forged)
+    result = check(w, msgspec.structs.replace(bundle, issuance=issuance))
+    assert result.code == "BUNDLE_BAD_PROOF"  # the value is not the one proven
+
+
+def test_the_anchoring_header_on_its_own(w: CertWorld) -> None:
+    bundle, anchored_at = later_bundle(w)
+    assert verify_issuance_header(bundle, trust_of(w)).height == anchored_at
+    forged = msgspec.structs.replace(bundle.issuance.header, header_raw=bundle.header.header_raw)
+    issuance = msgspec.structs.replace(bundle.issuance, header=forged)
+    with pytest.raises(UntrustedHeader) as raised:
+        verify_issuance_header(msgspec.structs.replace(bundle, issuance=issuance), trust_of(w))
+    assert raised.value.details["reason_code"] == "BUNDLE_UNTRUSTED_HEADER"
+
+
+def test_an_unsigned_anchoring_header_without_history_is_refused(w: CertWorld) -> None:
+    bundle, _ = later_bundle(w)
+    issuance = msgspec.structs.replace(bundle.issuance, history=None)
+    result = check(w, msgspec.structs.replace(bundle, issuance=issuance))
+    assert result.code == "BUNDLE_UNTRUSTED_HEADER"
+
+
+def test_a_v2_bundle_with_two_signed_headers_still_verifies(w: CertWorld) -> None:
+    bundle, anchored_at = later_bundle(w)
+    block = w.chain.app.get_block(anchored_at)
+    signed = BundleHeader(encode(block.header).hex(), block.proposer_signature.hex())
+    issuance = msgspec.structs.replace(bundle.issuance, header=signed, history=None)
+    v2 = msgspec.structs.replace(bundle, issuance=issuance, format="govchain-bundle-v2")
+    result = check(w, v2)
+    assert result.valid, result.failed
+    assert "signed by a trusted node" in {c.check: c.reason for c in result.checks}["header"]
+    assert check(w, msgspec.structs.replace(v2, format="govchain-bundle-v9")).code == (
+        "BUNDLE_MALFORMED"
+    )
 
 
 def test_issuance_part_of_another_height_is_refused(w: CertWorld) -> None:
@@ -203,6 +287,20 @@ def test_a_quorum_of_founding_peers_finalises_the_headers(multi: CertWorld) -> N
     result = check_final(multi, bundle, require_finality=True)
     assert result.valid, result.failed
     assert "quorum" in {c.check: c.reason for c in result.checks}["header"]
+
+
+def test_a_final_recent_header_vouches_for_the_anchoring_one(multi: CertWorld) -> None:
+    vc = multi.issue()
+    anchored_at = multi.chain.height
+    multi.chain.commit([])
+    bundle = bundle_of(multi, vc, certify(multi, PEERS))
+    assert bundle.issuance.header.finality is None  # needs none: the recent state vouches
+    result = check_final(multi, bundle, require_finality=True)
+    assert result.valid, result.failed
+    assert (
+        f"blocks {anchored_at} (its hash in the history"
+        in {c.check: c.reason for c in result.checks}["header"]
+    )
 
 
 def test_finality_stands_in_for_the_proposer_signature(multi: CertWorld) -> None:
