@@ -257,6 +257,9 @@ def test_sd_verify_wrong_nonce_fails(
     bad_key = _run("cert", "sd-verify", str(presentation), "--issuer-key", other,
                    "--nonce", "n-123", "--audience", "https://bank.example")  # fmt: skip
     assert bad_key.exit_code == 1 and "SDJWT_BAD_SIGNATURE" in bad_key.output
+    no_source = _run("cert", "sd-verify", str(presentation), "--nonce", "n-123",
+                     "--audience", "https://bank.example")  # fmt: skip
+    assert no_source.exit_code == 1 and "--trust FILE" in " ".join(no_source.output.split())
 
 
 def test_wallet_keeps_sd_jwt_credentials_and_presents_from_it(

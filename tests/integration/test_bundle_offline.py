@@ -90,7 +90,37 @@ def _qr_checked_online(node: NodeProcess, issuer: KeyPair, vc_file: Path, tmp_pa
     exported = run_cli("cert", "trust-export", "--issuer", "tax", "--out", str(trust),
                        "--node", node.url)  # fmt: skip
     assert exported.returncode == 0, exported.stderr + exported.stdout
+    vc = json.loads(vc_file.read_text(encoding="utf-8"))
+    presentation = _sd_presented(vc, key_file, tmp_path)
+    answer = _sd_verify(presentation, "--node", node.url)
+    assert answer["kid"] == vc["proof"]["verificationMethod"]
     return text
+
+
+def _sd_presented(vc: dict[str, object], key_file: Path, tmp_path: Path) -> Path:
+    """An SD-JWT of the issuing member (kid: its DID key, iss: its organisation), presented."""
+    subject, holder = tmp_path / "subject.json", tmp_path / "holder.key"
+    subject.write_text(json.dumps({"name": "Acme", "licence": "A-1"}), encoding="utf-8")
+    save_key(holder, get_scheme(ED25519).generate())
+    proof = vc["proof"]
+    assert isinstance(proof, dict)
+    token, presentation = tmp_path / "licence.sdjwt", tmp_path / "presentation.txt"
+    keys = ("--holder-key", str(holder), "--key", str(key_file), "--out", str(token))
+    issued = run_cli("cert", "sd-issue", "--subject", str(subject), "--disclosable", "name",
+                     "--issuer", str(vc["issuer"]), "--kid", str(proof["verificationMethod"]),
+                     *keys)  # fmt: skip
+    assert issued.returncode == 0, issued.stderr + issued.stdout
+    shown = run_cli("cert", "present", str(token), "--reveal", "name", "--holder-key", str(holder),
+                    "--nonce", "n-1", "--audience", "bank", "--out", str(presentation))  # fmt: skip
+    assert shown.returncode == 0, shown.stderr + shown.stdout
+    return presentation
+
+
+def _sd_verify(presentation: Path, *source: str, ok: bool = True) -> dict[str, object]:
+    args = ("--nonce", "n-1", "--audience", "bank", "--json")
+    result = run_cli("cert", "sd-verify", str(presentation), *source, *args)
+    assert (result.returncode == 0) is ok, result.stdout + result.stderr
+    return dict(json.loads(result.stdout)) if ok else {"output": result.stdout + result.stderr}
 
 
 def _qr_checked_offline(text: str, bundle: Path, trust: Path, genesis: str) -> None:
@@ -99,6 +129,8 @@ def _qr_checked_offline(text: str, bundle: Path, trust: Path, genesis: str) -> N
         result = run_cli("cert", "qr-verify", text, *source, "--genesis", genesis, "--json")
         assert result.returncode == 0, result.stdout + result.stderr
         assert json.loads(result.stdout)["valid"] is True
+    presentation = trust.parent / "presentation.txt"
+    assert _sd_verify(presentation, "--trust", str(trust), "--genesis", genesis)["valid"] is True
     forged = json.loads(trust.read_text(encoding="utf-8"))
     entry = forged["identities"][-1]
     entry["value"] = entry["value"][:-2] + ("00" if entry["value"][-2:] != "00" else "01")
@@ -107,3 +139,5 @@ def _qr_checked_offline(text: str, bundle: Path, trust: Path, genesis: str) -> N
                       "--json")  # fmt: skip
     assert refused.returncode == 1
     assert json.loads(refused.stdout)["steps"][0]["reason"] == "ISSUER_KEY_UNTRUSTED"
+    untrusted = _sd_verify(presentation, "--trust", str(trust), "--genesis", genesis, ok=False)
+    assert "ISSUER_KEY_UNTRUSTED" in str(untrusted["output"])

@@ -11,12 +11,14 @@
         --holder-key holder.key --key issuer.key --out cred.sdjwt
     govchain cert present id-card --reveal age_over_18 --holder-key holder.key \\
         --nonce N --audience A --out presentation.txt
-    govchain cert sd-verify presentation.txt --issuer-key HEX --nonce N --audience A
+    govchain cert sd-verify presentation.txt --trust trust.json --genesis genesis.json \\
+        --nonce N --audience A      (or --node URL; or --issuer-key HEX to pin a key)
 
-The QR verifier finds the issuer's key itself: offline from the credential's verification bundle
-(the key valid at issuance, proven) or from a trust file exported from the chain
-(``govchain cert trust-export``), both checked against the network's genesis; or online from the
-chain (``--node``: the key the issuer's DID had when the credential was anchored). ``--issuer-key
+The QR and SD-JWT verifiers find the issuer's key themselves: offline from the credential's
+verification bundle (the key valid at issuance, proven; QR) or from a trust file exported from
+the chain (``govchain cert trust-export``), both checked against the network's genesis; or online
+from the chain (``--node``: for a QR pass the key the issuer's DID had when the credential was
+anchored, for a presentation the issuing members' open keys). ``--issuer-key
 HEX`` still pins one key by hand. Only ``--node`` and ``trust-export`` talk to a node.
 """
 
@@ -26,7 +28,7 @@ import datetime
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -354,18 +356,86 @@ def present_command(
     console.print(f"presentation revealing {reveal} → {out}")
 
 
+def _sd_issuer_keys(
+    text: str,
+    issuer_key: str | None,
+    trust_file: Path | None,
+    genesis_file: Path | None,
+    node_url: str | None,
+) -> Callable[[str | None, str | None], Mapping[str, Any] | None]:
+    """The issuer-key resolver of ``sd-verify``: the pinned key, or the keys of the issuing
+    members of the presentation's ``iss`` organisation from a trust file (offline) or the node
+    (online), each checked against the genesis when one is given. A key resolves only for the
+    ``kid`` it is published under and an ``iss`` that is its holder's organisation."""
+    from govchain.cli.cert_cmds import load_genesis_trust
+    from govchain.client.issuer_keys import fetch_issuer_trust, get_trust_file_keys
+    from govchain.contracts.did import did_of, parse_did
+    from govchain.credentials.bundle import decode_issuer_trust
+    from govchain.credentials.jose import JoseFailure, ed25519_public_jwk, split_compact
+
+    if issuer_key is not None:
+        pinned = ed25519_public_jwk(public_key_from_hex(issuer_key))
+        return lambda _iss, _kid: pinned
+    if trust_file is None and node_url is None:
+        raise BadRequest(
+            "say where the issuer's key comes from",
+            hint="Give --trust FILE with --genesis genesis.json (offline), --node URL (online), "
+            "or --issuer-key HEX.",
+        )
+    if trust_file is not None and genesis_file is None:
+        raise BadRequest("a trust file is checked against the network's genesis: add --genesis")
+    trust, peers = (None, None) if genesis_file is None else load_genesis_trust(genesis_file, None)
+    if trust_file is not None:
+        trusted = decode_issuer_trust(trust_file.read_bytes())
+    else:
+        from govchain.client import Client
+
+        try:
+            iss = split_compact(text.partition("~")[0])[1].get("iss")
+        except JoseFailure:
+            return lambda _iss, _kid: None  # the verifier reports the malformed presentation
+        if not isinstance(iss, str):
+            raise BadRequest("the presentation names no issuer (iss) to look up")
+        with Client(str(node_url)) as client:
+            trusted = fetch_issuer_trust(client, [parse_did(iss)[1]])
+    keys = get_trust_file_keys(trusted, trust, peers=peers)
+
+    def resolve(iss: str | None, kid: str | None) -> Mapping[str, Any] | None:
+        found = keys.get(kid or "")
+        if found is None or iss != did_of(trusted.chain_id, found.org):
+            return None
+        return ed25519_public_jwk(found.public_key)
+
+    return resolve
+
+
 def sd_verify_command(
-    file: Path, issuer_key: str, nonce: str, audience: str, max_age: int, as_json: bool
+    file: Path,
+    issuer_key: str | None,
+    trust_file: Path | None,
+    genesis_file: Path | None,
+    node_url: str | None,
+    nonce: str,
+    audience: str,
+    max_age: int,
+    as_json: bool,
 ) -> None:
-    """Verify a presentation against the issuer key, nonce and audience; exit 1 with the failure's
-    code."""
-    from govchain.credentials.jose import ed25519_public_jwk
+    """Verify a presentation against the issuer's key, the nonce and the audience; exit 1 with
+    the failure's code. The key of the issuer's member named by the presentation's kid comes
+    from a trust file (`govchain cert trust-export`) checked against the genesis, from the node
+    (--node; checked too with --genesis), or is pinned with --issuer-key.
+
+    \b
+    govchain cert sd-verify p.txt --trust trust.json --genesis genesis.json --nonce N --audience A
+    govchain cert sd-verify p.txt --node http://127.0.0.1:8700 --nonce N --audience A
+    """
     from govchain.credentials.sdjwt import verify_presentation
 
-    jwk = ed25519_public_jwk(public_key_from_hex(issuer_key))
+    text = read_text(file, "the presentation")
+    resolver = _sd_issuer_keys(text, issuer_key, trust_file, genesis_file, node_url)
     verified = verify_presentation(
-        read_text(file, "the presentation"),
-        issuer_key_resolver=lambda _iss, _kid: jwk,
+        text,
+        issuer_key_resolver=resolver,
         expected_nonce=nonce,
         expected_audience=audience,
         now=int(time.time()),
@@ -403,9 +473,6 @@ def register_holder_commands(cert: click.Group) -> None:
 
     register_qr_commands(cert)
 
-    issuer_key = click.option(
-        "--issuer-key", required=True, help="The issuer's Ed25519 public key (hex)."
-    )
     holder_key = click.option(
         "--holder-key", "holder_key_file", type=FILE_TYPE, required=True, help="Holder key file."
     )
@@ -443,7 +510,14 @@ def register_holder_commands(cert: click.Group) -> None:
     sd_verify = sd_verify_command
     for option in (
         click.argument("file", type=FILE_TYPE),
-        issuer_key,
+        click.option("--issuer-key", default=None, help="Pin the issuer's key (hex) by hand."),
+        click.option(
+            "--trust", "trust_file", type=FILE_TYPE, default=None, help="A trust file (offline)."
+        ),
+        click.option(
+            "--genesis", "genesis_file", type=FILE_TYPE, default=None, help="The genesis.json."
+        ),
+        click.option("--node", "node_url", default=None, help="Resolve the key online."),
         click.option("--nonce", required=True),
         click.option("--audience", required=True),
         click.option("--max-age", type=int, default=300, show_default=True, help="KB-JWT age."),

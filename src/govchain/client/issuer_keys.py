@@ -27,6 +27,7 @@ from govchain.client.offline import (
     prove_bundle_state,
     verify_bundle,
     verify_bundle_header,
+    verify_issuance_header,
 )
 from govchain.client.sdk import Client
 from govchain.client.verify import TrustAnchor
@@ -72,6 +73,7 @@ class ResolvedKey:
     public_key: bytes
     source: str  # "bundle" | "trust file" | "chain"
     detail: str
+    org: str = ""  # the issuing organisation the key's holder belongs to
 
 
 def get_bundle_keys(
@@ -98,10 +100,12 @@ def get_bundle_keys(
     position = int(method.rpartition("#key-")[2])
     key = identity.keys[position - 1].public_key
     detail = f"valid at the anchoring height (bundle of {bundle.credential_hash[:16]}…)"
-    return {method: ResolvedKey(method, key, "bundle", detail)}
+    return {method: ResolvedKey(method, key, "bundle", detail, identity.org)}
 
 
-def _issuing_keys(chain_id: str, member: Identity, height: int) -> dict[str, ResolvedKey]:
+def _issuing_keys(
+    chain_id: str, member: Identity, height: int, source: str
+) -> dict[str, ResolvedKey]:
     if member.kind != "member" or member.status != "active":
         return {}
     if not set(member.roles) & set(ANCHOR_ROLES):
@@ -110,37 +114,43 @@ def _issuing_keys(chain_id: str, member: Identity, height: int) -> dict[str, Res
     keys = {}
     for n, k in enumerate(member.keys, start=1):
         if k.added_height <= height and k.until_height is None:
-            detail = f"open at height {height} (trust file)"
+            detail = f"open at height {height} ({source})"
             keys[f"{did}#key-{n}"] = ResolvedKey(
-                f"{did}#key-{n}", k.public_key, "trust file", detail
+                f"{did}#key-{n}", k.public_key, source, detail, member.org
             )
     return keys
 
 
 def get_trust_file_keys(
     trust_file: IssuerTrust,
-    trust: TrustAnchor,
+    trust: TrustAnchor | None,
     *,
     peers: Mapping[str, bytes] | None = None,
 ) -> dict[str, ResolvedKey]:
     """The issuing members' keys open at the trust file's height, once its header is trusted
-    and every identity record is proven against it."""
+    and every identity record is proven against it. With no ``trust`` (a trust file just
+    fetched from a node the caller trusts) the records are still proven against the header's
+    state root, but the header is the node's word."""
     if trust_file.format != ISSUER_TRUST_FORMAT:
         raise IssuerKeyUntrusted(f"not a {ISSUER_TRUST_FORMAT} trust file")
-    if trust_file.chain_id != trust.chain_id or (
-        trust_file.genesis_hash != trust.genesis_hash.hex()
+    if trust is not None and (
+        trust_file.chain_id != trust.chain_id or trust_file.genesis_hash != trust.genesis_hash.hex()
     ):
         raise IssuerKeyUntrusted("the trust file is of another chain than the genesis")
     try:
-        header = verify_bundle_header(trust_file.header, trust, peers=peers)
+        if trust is None:
+            header = decode(bytes.fromhex(trust_file.header.header_raw), BlockHeader)
+        else:
+            header = verify_bundle_header(trust_file.header, trust, peers=peers)
         records = [_proven_identity(entry, header) for entry in trust_file.identities]
-    except UntrustedHeader as exc:
-        raise IssuerKeyUntrusted(f"the trust file does not verify: {exc.message}") from None
+    except (UntrustedHeader, ValueError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise IssuerKeyUntrusted(f"the trust file does not verify: {exc}") from None
     orgs = {r.id: r for r in records if r.kind == "org" and r.status == "active"}
+    source = "trust file" if trust is not None else "chain"
     keys: dict[str, ResolvedKey] = {}
     for record in records:
         if record.kind == "member" and record.org in orgs:
-            keys.update(_issuing_keys(trust.chain_id, record, header.height))
+            keys.update(_issuing_keys(trust_file.chain_id, record, header.height, source))
     return keys
 
 
@@ -165,7 +175,7 @@ def resolve_key_online(client: Client, kid: str, credential_hash: bytes) -> Reso
     entry = bundle.issuance
     try:
         if client.trust is not None:
-            header = verify_bundle_header(entry.header, client.trust)
+            header = verify_issuance_header(bundle, client.trust)
         else:
             header = decode(bytes.fromhex(entry.header.header_raw), BlockHeader)
         raw = prove_bundle_state(header, entry.identity, identity_state_key(member_id))
@@ -183,7 +193,7 @@ def resolve_key_online(client: Client, kid: str, credential_hash: bytes) -> Reso
         detail = check_issuing_key(member, member_id, anchor.issuer_org, key, anchor.height, where)
     except RecordProblem as problem:
         raise IssuerKeyUntrusted(problem.reason) from None
-    return ResolvedKey(kid, key, "chain", detail)
+    return ResolvedKey(kid, key, "chain", detail, anchor.issuer_org)
 
 
 def fetch_issuer_trust(client: Client, orgs: list[str]) -> IssuerTrust:
