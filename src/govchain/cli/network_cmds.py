@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -83,16 +84,23 @@ def _ports(first: int, count: int, step: int = 1) -> list[int]:
 
 
 def _create(
-    network_dir: Path, orgs: int, etcd_members: int, api_port: int, etcd_port: int, chain_id: str
+    network_dir: Path,
+    orgs: int,
+    etcd_members: int,
+    api_port: int,
+    etcd_port: int,
+    chain_id: str,
+    tls: bool,
 ) -> None:
     from govchain.node.network import init_peer_network
+    from govchain.node.pki import init_network_pki
 
     client_ports = _ports(etcd_port, etcd_members, 2)
     peer_ports = (
         [_free_port() for _ in client_ports] if etcd_port == 0 else [p + 1 for p in client_ports]
     )
     members = [
-        EtcdMember(f"etcd{i}", c, p)
+        EtcdMember(f"etcd{i}", c, p, tls=tls)
         for i, (c, p) in enumerate(zip(client_ports, peer_ports, strict=True))
     ]
     cluster = EtcdCluster(f"{chain_id}-etcd", members)
@@ -102,7 +110,10 @@ def _create(
         ports=_ports(api_port, orgs),
         etcd_endpoints=cluster.endpoints,
         chain_id=chain_id,
+        tls=tls,
     )
+    if tls:
+        init_network_pki(network_dir, [m.name for m in members], [f"node{i}" for i in range(orgs)])
     save_cluster(network_dir, cluster)
 
 
@@ -124,11 +135,12 @@ def _start_etcd(network_dir: Path, cluster: EtcdCluster, progress: Progress) -> 
         pid = read_pid(pid_file)
         if pid is not None and is_running(pid):
             continue
-        command = etcd_command(m, cluster, network_dir / "etcd" / m.name)
+        command = etcd_command(m, cluster, network_dir / "etcd" / m.name, network_dir)
         spawn(command, network_dir / "logs" / f"{m.name}.log", pid_file)
+    verify = _http_tls(network_dir)
     _wait(
         f"etcd cluster of {len(cluster.members)} members elects a leader",
-        lambda: any(_member_status(m.client_url).get("is_leader") for m in cluster.members),
+        lambda: any(_member_status(m.client_url, verify).get("is_leader") for m in cluster.members),
         progress,
     )
 
@@ -150,12 +162,13 @@ def _wait_peer(
 ) -> None:
     config = load_node_config(network_dir, node_id)
     log_file = network_dir / "logs" / f"{node_id}.log"
+    verify = _http_tls(network_dir)
 
     def ready() -> bool:
         pid = read_pid(pid_path(network_dir, node_id))
         if pid is None or not is_running(pid):
             raise ProcessStartFailed(f"peer {node_id} exited; see {log_file}")
-        return _get_json(_url(config) + "/v1/status") is not None
+        return _get_json(_url(config) + "/v1/status", verify) is not None
 
     _wait(f"peer {node_id} answers on {_url(config)}", ready, progress, timeout)
 
@@ -199,6 +212,12 @@ def _start_peers(network_dir: Path, progress: Progress) -> None:
     "two apart); 0 picks free ports.",
 )
 @click.option("--chain-id", default="govchain-local", show_default=True)
+@click.option(
+    "--tls",
+    is_flag=True,
+    help="New networks: a local CA (DIR/tls/ca.pem) and certificates; etcd demands client "
+    "certificates, peers serve HTTPS and authenticate to etcd and to each other.",
+)
 @json_option
 def network_up(
     network_dir: Path,
@@ -207,6 +226,7 @@ def network_up(
     api_port: int,
     etcd_port: int,
     chain_id: str,
+    tls: bool,
     as_json: bool,
 ) -> None:
     """Start a local network: an etcd cluster and one peer per organisation.
@@ -219,11 +239,12 @@ def network_up(
     Examples:
       govchain network up --orgs 4 --dir city
       govchain network up --dir city --api-port 0 --etcd-port 0   free ports
+      govchain network up --dir city --tls     (clients: SSL_CERT_FILE=city/tls/ca.pem)
     """
     try:
         find_etcd()
         if not (network_dir / "genesis.json").exists():
-            _create(network_dir, orgs, etcd_members, api_port, etcd_port, chain_id)
+            _create(network_dir, orgs, etcd_members, api_port, etcd_port, chain_id, tls)
         cluster = load_cluster(network_dir)
         if cluster is None:
             raise ConfigError(
@@ -249,17 +270,31 @@ def network_up(
 # --- status --------------------------------------------------------------------------------
 
 
-def _get_json(url: str) -> dict[str, Any] | None:
+def _http_tls(network_dir: Path) -> ssl.SSLContext | bool:
+    """How the CLI reaches a network made with ``--tls``: it trusts the network's CA and shows
+    the first peer's certificate (etcd demands a client certificate); else the default."""
+    from govchain.node.pki import CA_FILE, NODE_CERT, NODE_KEY
+
+    ca = network_dir / CA_FILE
+    if not ca.exists():
+        return True
+    context = ssl.create_default_context(cafile=str(ca))
+    first = network_dir / "nodes" / _node_ids(network_dir)[0]
+    context.load_cert_chain(first / NODE_CERT, first / NODE_KEY)
+    return context
+
+
+def _get_json(url: str, verify: ssl.SSLContext | bool = True) -> dict[str, Any] | None:
     try:
-        r = httpx.get(url, timeout=3)
+        r = httpx.get(url, timeout=3, verify=verify)
         return r.json() if r.status_code == 200 else None
     except (httpx.HTTPError, ValueError):
         return None
 
 
-def _member_status(endpoint: str) -> dict[str, Any]:
+def _member_status(endpoint: str, verify: ssl.SSLContext | bool = True) -> dict[str, Any]:
     try:
-        r = httpx.post(endpoint + "/v3/maintenance/status", json={}, timeout=3)
+        r = httpx.post(endpoint + "/v3/maintenance/status", json={}, timeout=3, verify=verify)
         s = r.json()
     except (httpx.HTTPError, ValueError):
         return {"endpoint": endpoint, "healthy": False}
@@ -274,9 +309,9 @@ def _member_status(endpoint: str) -> dict[str, Any]:
     }
 
 
-def _peer_metrics(url: str) -> dict[str, float]:
+def _peer_metrics(url: str, verify: ssl.SSLContext | bool) -> dict[str, float]:
     try:
-        text = httpx.get(url + "/metrics", timeout=3).text
+        text = httpx.get(url + "/metrics", timeout=3, verify=verify).text
     except httpx.HTTPError:
         return {}
     wanted = {"govchain_finalized_height", "govchain_divergence_height"}
@@ -292,13 +327,13 @@ def _url(config: NodeConfig) -> str:
     return get_peer_url(config)
 
 
-def _peer_status(network_dir: Path, node_id: str) -> dict[str, Any]:
+def _peer_status(network_dir: Path, node_id: str, verify: ssl.SSLContext | bool) -> dict[str, Any]:
     config = load_node_config(network_dir, node_id)
     url = _url(config)
-    status = _get_json(url + "/v1/status")
+    status = _get_json(url + "/v1/status", verify)
     if status is None:
         return {"node_id": node_id, "url": url, "up": False}
-    metrics = _peer_metrics(url)
+    metrics = _peer_metrics(url, verify)
     divergence = int(metrics.get("govchain_divergence_height", -1))
     return {
         "node_id": node_id,
@@ -324,8 +359,9 @@ def _endpoints(network_dir: Path) -> list[str]:
 
 
 def _collect_status(network_dir: Path) -> dict[str, Any]:
-    members = [_member_status(e) for e in _endpoints(network_dir)]
-    peers = [_peer_status(network_dir, n) for n in _node_ids(network_dir)]
+    verify = _http_tls(network_dir)
+    members = [_member_status(e, verify) for e in _endpoints(network_dir)]
+    peers = [_peer_status(network_dir, n, verify) for n in _node_ids(network_dir)]
     up = [p for p in peers if p["up"]]
     tips = {(p["height"], p["state_root"]) for p in up}
     return {
@@ -446,8 +482,9 @@ def network_down(network_dir: Path, as_json: bool) -> None:
 def _founding_url(network_dir: Path) -> str:
     """The URL of the first founding peer that answers."""
     urls = [_url(load_node_config(network_dir, n.id)) for n in load_genesis(network_dir).nodes]
+    verify = _http_tls(network_dir)
     for url in urls:
-        if _get_json(url + "/v1/status") is not None:
+        if _get_json(url + "/v1/status", verify) is not None:
             return url
     raise ConfigError(
         f"no founding peer of {network_dir} answers ({', '.join(urls)})",
@@ -464,7 +501,7 @@ def _propose_node(network_dir: Path, peer: NewPeer, node_url: str, key_file: Pat
     key = load_signing_key(key_file, network_dir, peer.org)
     action = AddNode(peer.org, peer.node_id, peer.key.public_key)
     args = ProposeArgs(action, f"add node {peer.org}:{peer.node_id}", "", None, None)
-    with Client(node_url, key=key, timeout=60) as client:
+    with Client(node_url, key=key, timeout=60, verify=_http_tls(network_dir)) as client:
         return client.send(key, "governance", "propose", args, timeout=60).result
 
 
@@ -481,7 +518,7 @@ def _founders_vote(network_dir: Path, proposal: dict[str, Any], node_url: str) -
         if org.id in voted:
             continue
         key = load_key(network_dir / "orgs" / org.id / "admin.key")
-        with Client(node_url, key=key, timeout=60) as client:
+        with Client(node_url, key=key, timeout=60, verify=_http_tls(network_dir)) as client:
             vote = VoteArgs(proposal["id"], True)
             proposal = client.send(key, "governance", "vote", vote, timeout=60).result
     return proposal
@@ -603,7 +640,7 @@ def network_start_peer(network_dir: Path, node_id: str, as_json: bool) -> None:
             _wait_peer(network_dir, node_id, progress, CATCH_UP_TIMEOUT_S)
     except GovchainError as exc:
         fail(exc, as_json)
-    status = _peer_status(network_dir, node_id)
+    status = _peer_status(network_dir, node_id, _http_tls(network_dir))
     if as_json:
         print_json(status)
         return

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ssl
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -69,7 +70,9 @@ class TxOutcome(msgspec.Struct):
 class Client:
     """A node's API. Every proof in an answer is verified locally (pass ``trust`` to also check
     block signatures against the chain's trust anchor). With ``key`` every request is signed
-    with it; without, only public routes answer."""
+    with it; without, only public routes answer. ``verify`` checks an HTTPS node's certificate:
+    the path of the network's CA file, an SSL context, or the default trust store (which the
+    ``SSL_CERT_FILE`` environment variable can name)."""
 
     def __init__(
         self,
@@ -79,6 +82,7 @@ class Client:
         trust: TrustAnchor | None = None,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        verify: ssl.SSLContext | str | bool = True,
     ) -> None:
         self.url = url.rstrip("/")
         self.key = key
@@ -86,7 +90,11 @@ class Client:
         self.auth: RequestSigner | None = RequestSigner(key) if key is not None else None
         self._transport = transport
         self._http = httpx.Client(
-            base_url=self.url, timeout=timeout, transport=transport, auth=self.auth
+            base_url=self.url,
+            timeout=timeout,
+            transport=transport,
+            auth=self.auth,
+            verify=ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify,
         )
         self._chain_id: str | None = None
 

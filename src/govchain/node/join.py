@@ -24,6 +24,7 @@ from govchain.node.config import (
     save_key,
     save_node_config,
 )
+from govchain.node.pki import has_local_ca, issue_node_cert
 
 __all__ = ["NewPeer", "get_node_ids", "get_peer_url", "next_node_id", "prepare_peer", "save_peer"]
 
@@ -97,15 +98,19 @@ def prepare_peer(network_dir: Path, org: str, node_id: str, port: int) -> NewPee
         port=port,
         etcd=template.etcd,
         peers=[get_peer_url(c) for c in configs],
+        tls=template.tls,
     )
     return NewPeer(org, get_scheme(ED25519).generate(), config)
 
 
 def save_peer(network_dir: Path, peer: NewPeer) -> Path:
-    """Write the peer's node key (mode 0600) and config; tell the other peers of the directory
-    about it (their ``peers``). Returns the node directory."""
+    """Write the peer's node key (mode 0600) and config — and, in a ``--tls`` network with its
+    local CA, its certificate; tell the other peers of the directory about it (their
+    ``peers``). Returns the node directory."""
     save_key(node_dir(network_dir, peer.node_id) / "node.key", peer.key, org=peer.org, role="node")
     save_node_config(network_dir, peer.config)
+    if peer.config.tls is not None and has_local_ca(network_dir):
+        issue_node_cert(network_dir, peer.node_id)  # else the operator's PKI provides its files
     url = get_peer_url(peer.config)
     for other in get_node_ids(network_dir):
         if other == peer.node_id:

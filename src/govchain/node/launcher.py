@@ -61,14 +61,15 @@ class EtcdMember(msgspec.Struct, forbid_unknown_fields=True):
     client_port: int
     peer_port: int
     host: str = "127.0.0.1"
+    tls: bool = False  # clients and members over TLS with client certificates (pki.py)
 
     @property
     def client_url(self) -> str:
-        return f"http://{self.host}:{self.client_port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.client_port}"
 
     @property
     def peer_url(self) -> str:
-        return f"http://{self.host}:{self.peer_port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.peer_port}"
 
 
 class EtcdCluster(msgspec.Struct, forbid_unknown_fields=True):
@@ -105,9 +106,12 @@ def find_etcd() -> str:
     return found
 
 
-def etcd_command(member: EtcdMember, cluster: EtcdCluster, data_dir: Path) -> list[str]:
-    """The command line of one member of a loopback cluster (plain HTTP: local use and tests;
-    docs/multi-node.md shows the TLS flags for a real deployment)."""
+def etcd_command(
+    member: EtcdMember, cluster: EtcdCluster, data_dir: Path, network_dir: Path | None = None
+) -> list[str]:
+    """The command line of one member of a loopback cluster. A member with ``tls`` serves
+    clients and members over TLS and demands certificates of both, signed by the network's CA
+    (``network_dir``'s files, :mod:`govchain.node.pki`)."""
     return [
         find_etcd(),
         "--name",
@@ -136,6 +140,24 @@ def etcd_command(member: EtcdMember, cluster: EtcdCluster, data_dir: Path) -> li
         "zap",
         "--log-level",
         "warn",
+        *_etcd_tls_flags(member, network_dir),
+    ]
+
+
+def _etcd_tls_flags(member: EtcdMember, network_dir: Path | None) -> list[str]:
+    if not member.tls:
+        return []
+    if network_dir is None:
+        raise ConfigError(f"etcd member {member.name} uses TLS: its network directory is needed")
+    from govchain.node.pki import CA_FILE, etcd_cert_paths
+
+    cert, key = etcd_cert_paths(network_dir, member.name)
+    ca = str(network_dir / CA_FILE)
+    return [
+        *("--cert-file", str(cert), "--key-file", str(key)),
+        *("--client-cert-auth", "--trusted-ca-file", ca),
+        *("--peer-cert-file", str(cert), "--peer-key-file", str(key)),
+        *("--peer-client-cert-auth", "--peer-trusted-ca-file", ca),
     ]
 
 

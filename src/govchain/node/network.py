@@ -14,6 +14,7 @@ from pathlib import Path
 from govchain.crypto.signing import ED25519, get_scheme
 from govchain.errors import ConfigError
 from govchain.node.config import (
+    ApiTls,
     EtcdSettings,
     NodeConfig,
     node_dir,
@@ -21,6 +22,7 @@ from govchain.node.config import (
     save_key,
     save_node_config,
 )
+from govchain.node.pki import CA_FILE, NODE_CERT, NODE_KEY
 from govchain.types import ChainParams, Genesis, GenesisNode, GenesisOrg
 
 __all__ = ["SAMPLE_CITY", "OrgSpec", "init_network", "init_peer_network", "sample_orgs"]
@@ -105,9 +107,12 @@ def init_peer_network(
     host: str = "127.0.0.1",
     params: ChainParams | None = None,
     force: bool = False,
+    tls: bool = False,
 ) -> Genesis:
     """Write a multi-node network: organisation ``i`` runs peer ``node<i>`` on ``ports[i]``,
-    ordering on the etcd cluster at ``etcd_endpoints``; every peer knows the others' URLs."""
+    ordering on the etcd cluster at ``etcd_endpoints``; every peer knows the others' URLs.
+    With ``tls`` each peer serves its API over HTTPS and authenticates to etcd and to the other
+    peers with its certificate (files under its ``tls/``, made by :mod:`govchain.node.pki`)."""
     if orgs < 1 or len(ports) != orgs:
         raise ConfigError(f"{orgs} organisations need {orgs} ports, got {len(ports)}")
     specs = sample_orgs(orgs)
@@ -126,13 +131,15 @@ def init_peer_network(
         key = scheme.generate()
         save_key(node_dir(directory, f"node{i}") / "node.key", key, org=specs[i].id, role="node")
         nodes.append(GenesisNode(f"node{i}", specs[i].id, key.public_key.hex()))
-    urls = [f"http://{host}:{port}" for port in ports]
+    urls = [f"{'https' if tls else 'http'}://{host}:{port}" for port in ports]
+    api_tls = ApiTls(NODE_CERT, NODE_KEY, CA_FILE) if tls else None
     for i, port in enumerate(ports):
         others = [u for j, u in enumerate(urls) if j != i]
         etcd = EtcdSettings(list(etcd_endpoints))
-        save_node_config(
-            directory, NodeConfig(f"node{i}", host=host, port=port, etcd=etcd, peers=others)
-        )
+        if tls:
+            etcd = EtcdSettings(list(etcd_endpoints), CA_FILE, NODE_CERT, NODE_KEY)
+        config = NodeConfig(f"node{i}", host=host, port=port, etcd=etcd, peers=others, tls=api_tls)
+        save_node_config(directory, config)
     genesis = Genesis(
         genesis.chain_id, genesis.genesis_time_ms, genesis.orgs, nodes, genesis.params
     )

@@ -36,7 +36,7 @@ from govchain.node.config import (
 from govchain.node.events import EventHub, Fate
 from govchain.node.metrics import NodeMetrics
 from govchain.node.multinode import Peer, build_peer
-from govchain.node.sync import catch_up
+from govchain.node.sync import catch_up, get_peer_tls
 from govchain.storage import LedgerStore, open_store
 from govchain.types import ChainParams
 
@@ -267,7 +267,12 @@ class Node:
         log.warning("%s; catching up from %s", exc.message, ", ".join(self.config.peers))
         while True:
             try:
-                height = await catch_up(self, self.config.peers, target_height=exc.floor)
+                height = await catch_up(
+                    self,
+                    self.config.peers,
+                    target_height=exc.floor,
+                    verify=get_peer_tls(self.config.tls, self.dir),
+                )
                 break
             except GovchainError as failure:
                 log.warning("catch-up failed (%s); trying again", failure.message)

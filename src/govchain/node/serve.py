@@ -15,7 +15,7 @@ import uvicorn
 
 from govchain.errors import ConfigError, GovchainError
 from govchain.node.runtime import Node
-from govchain.node.sync import catch_up
+from govchain.node.sync import catch_up, get_peer_tls
 
 __all__ = ["serve_node"]
 
@@ -93,7 +93,8 @@ async def _catch_up_first(node: Node) -> None:
     follows the ordering log from the next sequence. If no peer can serve them (e.g. this node
     is not yet on chain, so its requests are refused), it reads the log from the start."""
     try:
-        height = await catch_up(node, node.config.peers)
+        verify = get_peer_tls(node.config.tls, node.dir)
+        height = await catch_up(node, node.config.peers, verify=verify)
         log.info("caught up to block %d from the other peers' block stores", height)
     except GovchainError as exc:
         log.warning("catching up from the other peers failed (%s); reading the log", exc.message)

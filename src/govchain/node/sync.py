@@ -27,8 +27,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
@@ -50,6 +52,7 @@ from govchain.execution import (
     start_block,
     verify_tx_signatures,
 )
+from govchain.node.config import ApiTls
 from govchain.types import (
     Block,
     BlockHeader,
@@ -73,6 +76,7 @@ __all__ = [
     "SyncTarget",
     "SyncUnavailable",
     "catch_up",
+    "get_peer_tls",
 ]
 
 log = logging.getLogger("govchain.node.sync")
@@ -293,6 +297,18 @@ def _execute(
     return execution, nodes
 
 
+def get_peer_tls(tls: ApiTls | None, node_dir: Path) -> ssl.SSLContext | bool:
+    """How a peer reaches the others over HTTPS: with its API's TLS settings it verifies them
+    with their CA (``tls.ca_file``) and presents its own certificate (peers that demand client
+    certificates accept it); without, through the system's trust store."""
+    if tls is None:
+        return True
+    ca = None if tls.ca_file is None else str(node_dir / tls.ca_file)
+    context = ssl.create_default_context(cafile=ca)
+    context.load_cert_chain(node_dir / tls.cert_file, node_dir / tls.key_file)
+    return context
+
+
 async def _fetch(http: httpx.AsyncClient, url: str, start: int, limit: int) -> _Page:
     response = await http.get(
         url.rstrip("/") + "/v1/sync/blocks", params={"from": start, "limit": limit}
@@ -315,6 +331,7 @@ async def catch_up(
     require_certificates: bool | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     timeout: float = 30.0,
+    verify: ssl.SSLContext | bool = True,
 ) -> int:
     """Fetch, verify, re-execute and commit blocks from ``peer_urls``; return the local height
     reached.
@@ -322,7 +339,8 @@ async def catch_up(
     With ``target_height``, peers are asked in turn until it is reached, and
     :class:`SyncUnavailable` is raised when none could serve it. Without, every peer is asked
     for what it has beyond the local height (:class:`SyncUnavailable` only when none answered).
-    ``progress(height, peer_height)`` is called after each committed block.
+    ``progress(height, peer_height)`` is called after each committed block. ``verify`` is how
+    peers' HTTPS certificates are checked (:func:`get_peer_tls`).
     ``require_certificates`` (by default: when the genesis has more than one founding peer)
     commits only blocks a finality certificate covers. Each refusal is logged with its peer."""
     strict = len(founding_peer_keys(node.genesis)) > 1
@@ -330,7 +348,7 @@ async def catch_up(
         strict = require_certificates
     failures: list[dict[str, Any]] = []
     async with httpx.AsyncClient(
-        transport=transport, timeout=timeout, auth=RequestSigner(node.key)
+        transport=transport, timeout=timeout, auth=RequestSigner(node.key), verify=verify
     ) as http:
         for url in peer_urls:
             try:
