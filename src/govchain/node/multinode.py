@@ -267,11 +267,16 @@ class Peer:
                 await asyncio.shield(self._writing)
 
     def _write_certificates(self, certs: list[FinalityCertificate]) -> None:
-        for cert in certs:
-            try:
-                self.store.save_finality_certificate(cert)
-            except GovchainError as exc:
-                log.warning("finality certificate of block %d not saved: %s", cert.height, exc)
+        """Save the certificates formed since the last write in one store transaction (one sync
+        instead of one per certificate)."""
+        try:
+            refused = self.store.save_finality_certificates(certs)
+        except GovchainError as exc:
+            heights = [cert.height for cert in certs]
+            log.warning("finality certificates of blocks %s not saved: %s", heights, exc)
+            return
+        for error in refused:
+            log.warning("finality certificate not saved: %s", error)
 
     def _report_divergence(self) -> None:
         d = self.tracker.divergence

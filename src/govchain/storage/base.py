@@ -3,7 +3,8 @@
 The ledger persists through one :class:`LedgerStore`: reads of blocks, receipts, the transaction
 index, versioned state values and sparse-Merkle nodes, and one atomic write, :meth:`commit`, that
 stores a whole block's outcome at once (compute first, persist second). Finality certificates
-arrive after their block and are saved on their own (:meth:`save_finality_certificate`). Every
+arrive after their block and are saved on their own (:meth:`save_finality_certificate`, or
+several in one write with :meth:`save_finality_certificates`). Every
 backend passes the same conformance suite (``tests/unit/storage/conformance.py``).
 
 Heights start at 0 for the genesis block. Values are opaque bytes: the store never decodes them.
@@ -89,6 +90,15 @@ class LedgerStore(Protocol):
         one stays. Raise :class:`govchain.errors.StorageError` when no block is stored at
         ``cert.height`` or its hash or state root differ from the certificate's. The store does
         not check signatures: the caller verified the certificate."""
+
+    def save_finality_certificates(
+        self, certs: Sequence[FinalityCertificate]
+    ) -> list[StorageError]:
+        """Store several certificates in one atomic write (one transaction, one sync), each
+        judged as :meth:`save_finality_certificate` judges it. A certificate that would be refused
+        is left out and its :class:`~govchain.errors.StorageError` returned (in input order);
+        the others are stored. Raise ``StorageError`` and store none when the write itself
+        fails (store closed, I/O error)."""
 
     def get_finality_certificate(self, height: int) -> FinalityCertificate | None: ...
     def get_finalized_height(self) -> int:

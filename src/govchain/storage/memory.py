@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -213,6 +213,19 @@ class MemoryLedgerStore:
             stored = (block.block_hash, block.state_root) if block is not None else None
             check_certificate_target(cert, stored)
             self._certificates.setdefault(cert.height, cert)
+
+    def save_finality_certificates(
+        self, certs: Sequence[FinalityCertificate]
+    ) -> list[StorageError]:
+        refused: list[StorageError] = []
+        with self._lock:
+            self._check_open()
+            for cert in certs:
+                try:
+                    self.save_finality_certificate(cert)
+                except StorageError as exc:
+                    refused.append(exc)
+        return refused
 
     def get_finality_certificate(self, height: int) -> FinalityCertificate | None:
         with self._lock:

@@ -22,7 +22,7 @@ import queue
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
@@ -61,6 +61,8 @@ _READER_CACHE_KIB = 4_096  # page cache of each reader connection
 _READERS = 4  # at most this many reader connections
 _BLOCK_PAGE = 32  # blocks fetched per statement by iter_blocks
 _STATE_PAGE = 512  # keys fetched per statement by iter_state
+_CHECKPOINT_INTERVAL_S = 0.5  # at most one background checkpoint this often
+_WAL_FORCE_FRAMES = 16_384  # a WAL this long (64 MiB of 4 KiB pages) is checkpointed under lock
 
 _LATEST_STATE_SQL = "SELECT value FROM state WHERE key = ? ORDER BY height DESC LIMIT 1"
 _STATE_AS_OF_SQL = (
@@ -122,19 +124,23 @@ class _NodeCache:
 
 
 class _Checkpointer:
-    """Copies the WAL into the database file in a background thread, after each commit.
+    """Copies the WAL into the database file in a background thread, on a connection of its own.
 
     SQLite would otherwise checkpoint inside the ``COMMIT`` that crosses the WAL size threshold,
-    adding the random writes of a whole checkpoint to that block's commit time. The checkpoint
-    runs under the store's write lock (so it completes and the WAL restarts from its beginning
-    instead of growing); readers are never blocked. A crash during a checkpoint is harmless: the
-    WAL is replayed when the database is next opened.
+    adding the random writes of a whole checkpoint to that block's commit time. A PASSIVE
+    checkpoint needs no write lock, so commits go on while it runs; it runs at most once per
+    ``interval_s`` (after a commit), so a page that several blocks change is copied once. A WAL
+    that keeps growing because commits never leave a checkpoint time to finish is checkpointed
+    under the store's write lock instead (see :meth:`SqliteLedgerStore._checkpoint`). Readers
+    are never blocked. A crash during a checkpoint is harmless: the WAL is replayed when the
+    database is next opened.
     """
 
-    def __init__(self, checkpoint: Callable[[], None]) -> None:
+    def __init__(self, checkpoint: Callable[[], None], interval_s: float) -> None:
         self._checkpoint = checkpoint
+        self._interval_s = interval_s
         self._wake = threading.Event()
-        self._stopping = False
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ledger-checkpoint", daemon=True)
         self._thread.start()
 
@@ -144,13 +150,15 @@ class _Checkpointer:
     def _run(self) -> None:
         while True:
             self._wake.wait()
-            self._wake.clear()
-            if self._stopping:
+            if self._stopping.is_set():
                 return
+            self._wake.clear()
             self._checkpoint()
+            if self._stopping.wait(self._interval_s):
+                return
 
     def stop(self) -> None:
-        self._stopping = True
+        self._stopping.set()
         self._wake.set()
         self._thread.join()
 
@@ -174,7 +182,8 @@ class SqliteLedgerStore:
         self._all_readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._writer = self._open_writer()
-        self._checkpointer = _Checkpointer(self._checkpoint)
+        self._checkpoint_conn = self._open_checkpoint_connection()
+        self._checkpointer = _Checkpointer(self._checkpoint, _CHECKPOINT_INTERVAL_S)
 
     def __enter__(self) -> SqliteLedgerStore:
         return self
@@ -216,6 +225,16 @@ class SqliteLedgerStore:
         except StorageError:
             conn.close()
             raise
+        return conn
+
+    def _open_checkpoint_connection(self) -> sqlite3.Connection:
+        try:
+            conn = self._connect()
+            conn.execute(f"PRAGMA synchronous = {'FULL' if self.durable else 'NORMAL'}")
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+        except sqlite3.Error as exc:
+            self._writer.close()
+            raise StorageError(f"cannot open the ledger database {self.path}: {exc}") from exc
         return conn
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
@@ -433,11 +452,19 @@ class SqliteLedgerStore:
         self._node_cache.put_many(nodes)
 
     def _checkpoint(self) -> None:
-        with self._write_lock:
-            if self._closed:
+        """A PASSIVE checkpoint beside the writer (called by the checkpointer thread only). When
+        the WAL has grown to ``_WAL_FORCE_FRAMES`` — commits kept appending while checkpoints
+        ran, so it never restarted — a RESTART checkpoint under the write lock copies the rest
+        and makes the next commit write the WAL from its beginning again."""
+        if self._closed:
+            return
+        with suppress(sqlite3.Error):  # busy or I/O trouble: retried after the next commit
+            row = self._checkpoint_conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if row is None or row[1] < _WAL_FORCE_FRAMES:
                 return
-            with suppress(sqlite3.Error):  # busy or I/O trouble: retried after the next commit
-                self._writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            with self._write_lock:
+                if not self._closed:
+                    self._checkpoint_conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
 
     @staticmethod
     def _rollback(conn: sqlite3.Connection) -> None:
@@ -491,30 +518,46 @@ class SqliteLedgerStore:
 
     # --- finality ----------------------------------------------------------------------------
     def save_finality_certificate(self, cert: FinalityCertificate) -> None:
-        data = encode(cert)
+        refused = self.save_finality_certificates([cert])
+        if refused:
+            raise refused[0]
+
+    def save_finality_certificates(
+        self, certs: Sequence[FinalityCertificate]
+    ) -> list[StorageError]:
+        rows = [(cert, encode(cert)) for cert in certs]
+        refused: list[StorageError] = []
         with self._write_lock:
             self._check_open()
             conn = self._writer
             try:
                 conn.execute("BEGIN IMMEDIATE")
-                row = conn.execute(
-                    "SELECT hash, state_root FROM blocks WHERE height = ?", (cert.height,)
-                ).fetchone()
-                check_certificate_target(cert, (row[0], row[1]) if row else None)
-                conn.execute(
-                    "INSERT OR IGNORE INTO finality (height, block_hash, data) VALUES (?, ?, ?)",
-                    (cert.height, cert.block_hash, data),
-                )
+                for cert, data in rows:
+                    row = conn.execute(
+                        "SELECT hash, state_root FROM blocks WHERE height = ?", (cert.height,)
+                    ).fetchone()
+                    try:
+                        check_certificate_target(cert, (row[0], row[1]) if row else None)
+                    except StorageError as exc:
+                        refused.append(exc)
+                        continue
+                    conn.execute(
+                        "INSERT OR IGNORE INTO finality (height, block_hash, data)"
+                        " VALUES (?, ?, ?)",
+                        (cert.height, cert.block_hash, data),
+                    )
                 conn.execute("COMMIT")
             except BaseException as exc:
                 self._rollback(conn)
                 if isinstance(exc, sqlite3.Error):
+                    heights = [cert.height for cert in certs]
                     raise StorageError(
-                        f"cannot save the finality certificate of block {cert.height}: {exc}",
-                        height=cert.height,
+                        f"cannot save the finality certificates of blocks {heights}: {exc}",
+                        heights=heights,
                     ) from exc
                 raise
         self._checkpointer.notify()
+        return refused
 
     def get_finality_certificate(self, height: int) -> FinalityCertificate | None:
         with self._reader() as conn:
@@ -532,6 +575,7 @@ class SqliteLedgerStore:
                 return
             self._closed = True
         self._checkpointer.stop()
+        self._checkpoint_conn.close()
         with self._write_lock:
             with self._readers_lock:
                 for conn in self._all_readers:

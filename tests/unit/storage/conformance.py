@@ -347,11 +347,36 @@ class LedgerStoreConformance:
             store.save_finality_certificate(forged)
         assert store.get_finality_certificate(1) is None
 
+    def test_certificates_saved_together(self, store: LedgerStore) -> None:
+        batches = commit_chain(store, 4)
+        first = make_certificate(batches[1])
+        store.save_finality_certificate(first)
+        forged = msgspec.structs.replace(make_certificate(batches[2]), state_root=h("other"))
+        refused = store.save_finality_certificates(
+            [
+                make_certificate(batches[3]),
+                make_certificate(batches[1], signers=("node1", "node3")),  # already has one
+                forged,
+                make_certificate(make_batch(4)),  # not committed
+                make_certificate(batches[0]),
+            ]
+        )
+        assert [type(e) for e in refused] == [StorageError, StorageError]
+        assert [e.details["height"] for e in refused] == [2, 4]
+        assert store.get_finality_certificate(0) == make_certificate(batches[0])
+        assert store.get_finality_certificate(1) == first
+        assert store.get_finality_certificate(2) is None
+        assert store.get_finality_certificate(3) == make_certificate(batches[3])
+        assert store.get_finalized_height() == 3
+        assert store.save_finality_certificates([]) == []
+
     def test_closed_store_refuses_certificates(self, store: LedgerStore) -> None:
         batches = commit_chain(store, 1)
         store.close()
         with pytest.raises(StorageError):
             store.save_finality_certificate(make_certificate(batches[0]))
+        with pytest.raises(StorageError):
+            store.save_finality_certificates([make_certificate(batches[0])])
         with pytest.raises(StorageError):
             store.get_finalized_height()
 

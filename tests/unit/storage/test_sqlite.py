@@ -16,7 +16,7 @@ import pytest
 
 from govchain.errors import StorageError
 from govchain.storage import SqliteLedgerStore, open_store
-from govchain.storage.base import CommitBatch, LedgerStore, TxLocation
+from govchain.storage.base import ChainMeta, CommitBatch, LedgerStore, TxLocation
 from govchain.storage.sqlite import SCHEMA_VERSION
 
 from .conformance import DurableLedgerStoreConformance, h, make_batch, make_certificate
@@ -254,3 +254,45 @@ def test_version_1_database_is_migrated(tmp_path: Path) -> None:
     with sqlite3.connect(path) as conn:
         version = conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
     assert version == (str(SCHEMA_VERSION),)
+
+
+class _RecordingConnection:
+    """Passes statements to a connection and records them."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.statements: list[str] = []
+
+    def execute(self, sql: str) -> sqlite3.Cursor:
+        self.statements.append(sql)
+        return self.conn.execute(sql)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+@pytest.mark.parametrize(("force_frames", "restarts"), [(1_000_000, False), (1, True)])
+def test_checkpoints_run_beside_the_writer_and_restart_a_long_wal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, force_frames: int, restarts: bool
+) -> None:
+    import govchain.storage.sqlite as sqlite_store
+
+    monkeypatch.setattr(sqlite_store, "_WAL_FORCE_FRAMES", force_frames)
+    monkeypatch.setattr(sqlite_store, "_CHECKPOINT_INTERVAL_S", 3600.0)  # the test checkpoints
+    store = SqliteLedgerStore(tmp_path / "ledger.db", durable=False)
+    recorder = _RecordingConnection(store._checkpoint_conn)
+    store._checkpoint_conn = recorder  # type: ignore[assignment]
+    try:
+        for height in range(10):
+            nodes = {h("node", height, i): bytes(200) for i in range(50)}
+            store.commit(make_batch(height, txs=5, nodes=nodes))
+            store._checkpoint()
+        busy, frames, copied = recorder.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert (busy, copied) == (0, frames)  # everything is in the database file
+        assert ("PRAGMA wal_checkpoint(RESTART)" in recorder.statements) is restarts
+        assert store.get_node(h("node", 0, 0)) == bytes(200)
+    finally:
+        store.close()
+    last = make_batch(9, txs=5)
+    with SqliteLedgerStore(tmp_path / "ledger.db") as reopened:
+        assert reopened.get_meta() == ChainMeta(9, last.block_hash, last.state_root)
