@@ -100,6 +100,8 @@ class EtcdOrderer:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._queued = 0
+        self._others = 0  # batches of other peers delivered from the log, ever
+        self._others_at_start = 0  # ... when this peer's pending batch got its first transaction
         self.appended = 0  # batches this peer appended (for metrics)
         self.lost_races = 0  # sequence numbers another peer took first
 
@@ -126,6 +128,8 @@ class EtcdOrderer:
     async def order(self, txs: Sequence[CheckedTx]) -> None:
         now = self._clock()
         for tx in txs:
+            if self._cutter.pending_count == 0:
+                self._others_at_start = self._others
             for batch in self._cutter.ordered(tx, len(tx.raw), now):
                 self._emit(batch)
         self._wake.set()
@@ -166,12 +170,18 @@ class EtcdOrderer:
         self._outbox.put_nowait(batch)
 
     def _stretch_ms(self) -> int:
-        """How much longer than the block interval to let a batch grow. While batches of the log
-        wait for this peer's block loop, a batch cut now would only wait behind them: letting it
-        grow for another interval per waiting batch (at most ``MAX_STRETCH``) costs its
-        transactions little and makes fewer, larger blocks — fewer commits, attestations and
-        certificates per transaction — exactly when the peers are saturated."""
+        """How much longer than the block interval to let a batch grow: one more interval for
+        each batch that stands before it (at most ``MAX_STRETCH``). Those are the batches of the
+        log waiting for this peer's block loop and this peer's batches not yet appended — a
+        batch cut now would only wait behind them — and the batches other peers appended while
+        this one was pending: each is a block every peer executes, commits, attests and
+        certifies, so when several peers take transactions, each cutting less often keeps the
+        network near one block per interval instead of one per peer per interval. It costs the
+        transactions little (they would queue behind those blocks) and makes fewer, larger
+        blocks — fewer commits, attestations and certificates per transaction — exactly when
+        the peers are loaded. A peer that alone takes transactions cuts every interval."""
         waiting = self._batches.qsize() + self._outbox.qsize() + len(self._carry)
+        waiting += self._others - self._others_at_start
         return self._cutter.config.max_wait_ms * min(waiting, MAX_STRETCH)
 
     async def _run_timer(self) -> None:
@@ -330,6 +340,8 @@ class EtcdOrderer:
         if (problem := get_batch_problem(batch, self.chain_id, seq, self._peers)) is not None:
             raise LogCorrupt(problem, seq=seq)
         txs = self._mine.pop(seq, None)
+        if batch.author != self.node_id:
+            self._others += 1
         if txs is None or batch.author != self.node_id:
             txs = [tx for raw in batch.txs if (tx := self._decode_tx(raw)) is not None]
         self._next_seq = seq + 1

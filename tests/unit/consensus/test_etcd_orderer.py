@@ -98,14 +98,16 @@ class FakeEtcd:
         return None
 
 
-def _orderer(etcd: FakeEtcd, node_id: str, chain: Any) -> EtcdOrderer:
+def _orderer(
+    etcd: FakeEtcd, node_id: str, chain: Any, config: CutterConfig = CONFIG
+) -> EtcdOrderer:
     return EtcdOrderer(
         etcd,  # type: ignore[arg-type]
         chain_id=chain.genesis.chain_id,
         node_id=node_id,
         key=KEYS[node_id],
         peers=PEERS,
-        config=CONFIG,
+        config=config,
         next_seq=0,
         decode_tx=lambda raw: chain.check(raw),
     )
@@ -262,3 +264,31 @@ def test_a_busy_peer_lets_its_batch_grow_for_longer(chain: Any) -> None:
         assert orderer._stretch_ms() == 4 * CONFIG.max_wait_ms  # bounded
 
     asyncio.run(main())
+
+
+def test_a_peer_lets_its_batch_grow_while_other_peers_append(
+    chain: Any, txs: list[CheckedTx]
+) -> None:
+    slow = CutterConfig(max_txs=2, max_bytes=1 << 20, max_wait_ms=60_000)  # cuts by size only
+
+    async def main() -> list[int]:
+        etcd = FakeEtcd()
+        a, b = _orderer(etcd, "node0", chain), _orderer(etcd, "node1", chain, slow)
+        await a.start()
+        await b.start()
+        try:
+            await b.order(txs[:1])  # b's batch is pending
+            stretch = [b._stretch_ms()]
+            await a.order(txs[1:5])  # a appends two full batches meanwhile
+            await _take(b, 2)  # b's block loop takes them
+            stretch.append(b._stretch_ms())
+            await b.order(txs[5:6])  # b's batch is full: cut and appended
+            await _take(b, 1)
+            await b.order(txs[6:7])  # a new batch counts only what comes after it
+            stretch.append(b._stretch_ms())
+            return stretch
+        finally:
+            await a.stop()
+            await b.stop()
+
+    assert asyncio.run(main()) == [0, 2 * slow.max_wait_ms, 0]
