@@ -502,10 +502,12 @@ def verify_membership(root: bytes, key: bytes, value: bytes, proof: StateProof) 
     """
     key_path = compute_key_path(key)
     bits = _check_siblings(proof)
-    _check_leaf(proof, key_path)
     leaf = proof.leaf
-    if leaf is None or leaf.key_path != key_path:
+    if not isinstance(leaf, ProofLeaf) or leaf.key_path != key_path:
+        _check_leaf(proof, key_path)  # garbage is named as such, before the kind
         raise WrongProofKind("this proof shows the key is absent, not that it holds a value")
+    if not _is_hash(leaf.value_hash):  # the key path is the key's own: on its path, a hash
+        raise MalformedProof("state proof leaf must carry a 32-byte value hash")
     if leaf.value_hash != sha256(value):
         raise RootMismatch("the value differs from the one the proof is for")
     computed = _compute_root(proof, bits, key_path, _leaf_hash(key_path, leaf.value_hash))
