@@ -214,10 +214,11 @@ def test_a_deleted_receipt_is_named(ledger: Ledger, copy: Network) -> None:
 
 def test_an_altered_state_value_is_named(ledger: Ledger, copy: Network) -> None:
     def change(con: sqlite3.Connection) -> None:
-        key, value = con.execute(
-            "SELECT key, value FROM state WHERE height = ? AND value IS NOT NULL LIMIT 1",
+        rows = con.execute(
+            "SELECT key, value FROM state WHERE height = ? AND value IS NOT NULL",
             (ledger.target,),
-        ).fetchone()
+        ).fetchall()
+        key, value = next((k, v) for k, v in rows if bytes(k).startswith(b"notary/doc/"))
         con.execute(
             "UPDATE state SET value = ? WHERE key = ? AND height = ?",
             (flip(bytes(value), len(value) - 1), key, ledger.target),
