@@ -477,50 +477,64 @@ def register_holder_commands(cert: click.Group) -> None:
         "--holder-key", "holder_key_file", type=FILE_TYPE, required=True, help="Holder key file."
     )
     sd_issue = sd_issue_command
-    for option in (
-        click.option("--subject", "subject_file", type=FILE_TYPE, required=True),
-        click.option("--disclosable", default="", help="Comma-separated claim paths (a.b.0)."),
-        click.option(
-            "--age-over", type=int, multiple=True, help="Add a disclosable age_over_N claim."
-        ),
-        click.option("--birthdate-claim", default=None, help="Default birthDate or birthdate."),
-        click.option("--issuer", default=None, help="The iss claim (the issuer's DID)."),
-        click.option("--kid", default=None, help="Default: the issuer key's did:key id."),
-        click.option("--expires-in-days", type=click.IntRange(1), default=365, show_default=True),
-        holder_key,
-        click.option("--key", "key_file", type=FILE_TYPE, required=True, help="Issuer key file."),
-        click.option("--out", type=OUT_TYPE, required=True),
-    ):
+    for option in reversed(
+        (
+            click.option("--subject", "subject_file", type=FILE_TYPE, required=True),
+            click.option("--disclosable", default="", help="Comma-separated claim paths (a.b.0)."),
+            click.option(
+                "--age-over", type=int, multiple=True, help="Add a disclosable age_over_N claim."
+            ),
+            click.option("--birthdate-claim", default=None, help="Default birthDate or birthdate."),
+            click.option("--issuer", default=None, help="The iss claim (the issuer's DID)."),
+            click.option("--kid", default=None, help="Default: the issuer key's did:key id."),
+            click.option(
+                "--expires-in-days", type=click.IntRange(1), default=365, show_default=True
+            ),
+            holder_key,
+            click.option(
+                "--key", "key_file", type=FILE_TYPE, required=True, help="Issuer key file."
+            ),
+            click.option("--out", type=OUT_TYPE, required=True),
+        )
+    ):  # applied last to first, so --help lists them in this order
         sd_issue = option(sd_issue)
     cert.command("sd-issue")(sd_issue)
 
     present_ = present_command
-    for option in (
-        click.argument("ref", metavar="FILE|REF"),
-        click.option("--reveal", required=True, help="Comma-separated claim paths to reveal."),
-        holder_key,
-        click.option("--nonce", required=True),
-        click.option("--audience", required=True),
-        click.option("--out", type=OUT_TYPE, default=None, help="Default: print it."),
-        wallet_option,
-    ):
+    for option in reversed(
+        (
+            click.argument("ref", metavar="FILE|REF"),
+            click.option("--reveal", required=True, help="Comma-separated claim paths to reveal."),
+            holder_key,
+            click.option("--nonce", required=True),
+            click.option("--audience", required=True),
+            click.option("--out", type=OUT_TYPE, default=None, help="Default: print it."),
+            wallet_option,
+        )
+    ):  # applied last to first, so --help lists them in this order
         present_ = option(present_)
     cert.command("present")(present_)
 
     sd_verify = sd_verify_command
-    for option in (
-        click.argument("file", type=FILE_TYPE),
-        click.option("--issuer-key", default=None, help="Pin the issuer's key (hex) by hand."),
-        click.option(
-            "--trust", "trust_file", type=FILE_TYPE, default=None, help="A trust file (offline)."
-        ),
-        click.option(
-            "--genesis", "genesis_file", type=FILE_TYPE, default=None, help="The genesis.json."
-        ),
-        click.option("--node", "node_url", default=None, help="Resolve the key online."),
-        click.option("--nonce", required=True),
-        click.option("--audience", required=True),
-        click.option("--max-age", type=int, default=300, show_default=True, help="KB-JWT age."),
-    ):
+    for option in reversed(
+        (
+            click.argument("file", type=FILE_TYPE),
+            click.option("--issuer-key", default=None, help="Pin the issuer's key (hex) by hand."),
+            click.option(
+                "--trust",
+                "trust_file",
+                type=FILE_TYPE,
+                default=None,
+                help="A trust file (offline).",
+            ),
+            click.option(
+                "--genesis", "genesis_file", type=FILE_TYPE, default=None, help="The genesis.json."
+            ),
+            click.option("--node", "node_url", default=None, help="Resolve the key online."),
+            click.option("--nonce", required=True),
+            click.option("--audience", required=True),
+            click.option("--max-age", type=int, default=300, show_default=True, help="KB-JWT age."),
+        )
+    ):  # applied last to first, so --help lists them in this order
         sd_verify = option(sd_verify)
     cert.command("sd-verify")(json_flag(sd_verify))
