@@ -245,6 +245,11 @@ def network_up(
         find_etcd()
         if not (network_dir / "genesis.json").exists():
             _create(network_dir, orgs, etcd_members, api_port, etcd_port, chain_id, tls)
+        elif tls and _http_tls(network_dir) is True:
+            raise ConfigError(
+                f"{network_dir} holds a network without TLS; --tls makes new networks only",
+                hint="Give a new --dir to make a network over TLS, or leave --tls out.",
+            )
         cluster = load_cluster(network_dir)
         if cluster is None:
             raise ConfigError(
@@ -271,17 +276,14 @@ def network_up(
 
 
 def _http_tls(network_dir: Path) -> ssl.SSLContext | bool:
-    """How the CLI reaches a network made with ``--tls``: it trusts the network's CA and shows
-    the first peer's certificate (etcd demands a client certificate); else the default."""
-    from govchain.node.pki import CA_FILE, NODE_CERT, NODE_KEY
+    """How the CLI reaches the network's peers and etcd members: as its first peer does (with
+    ``--tls``: trusting the network's CA and showing that peer's certificate, which etcd
+    demands); else the default trust store."""
+    from govchain.node.config import node_dir
+    from govchain.node.sync import get_peer_tls
 
-    ca = network_dir / CA_FILE
-    if not ca.exists():
-        return True
-    context = ssl.create_default_context(cafile=str(ca))
-    first = network_dir / "nodes" / _node_ids(network_dir)[0]
-    context.load_cert_chain(first / NODE_CERT, first / NODE_KEY)
-    return context
+    first = _node_ids(network_dir)[0]
+    return get_peer_tls(load_node_config(network_dir, first).tls, node_dir(network_dir, first))
 
 
 def _get_json(url: str, verify: ssl.SSLContext | bool = True) -> dict[str, Any] | None:

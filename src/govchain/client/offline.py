@@ -314,18 +314,24 @@ def _trust_header(t: _Trust, entry: BundleHeader, what: str) -> tuple[BlockHeade
 def _check_header(f: _Facts) -> str:
     if not f.formed:
         raise _Skip("the bundle is malformed")
-    recent, issued = f.bundle.header, f.bundle.issuance.header
-    f.header, basis = _trust_header(f.trust, recent, "recent")
-    if issued == recent:
+    f.header, basis = _trust_header(f.trust, f.bundle.header, "recent")
+    if f.bundle.issuance.header == f.bundle.header:
         f.issued = f.header
         return f"block {f.header.height} {basis}"
-    history = f.bundle.issuance.history
-    if history is None:
-        f.issued, issued_basis = _trust_header(f.trust, issued, "issuance")
-    else:
-        f.issued = _vouched_header(f.trust, f.header, issued, history)
-        issued_basis = f"its hash in the history at height {f.header.height}"
+    f.issued, issued_basis = _trust_issuance(f.trust, f.bundle, f.header)
     return f"blocks {f.issued.height} ({issued_basis}) and {f.header.height} ({basis})"
+
+
+def _trust_issuance(
+    t: _Trust, bundle: VerificationBundle, recent: BlockHeader
+) -> tuple[BlockHeader, str]:
+    """The anchoring header (not the recent one) if trusted, and on what basis: its hash in
+    the trusted recent state's block-hash history, else (v2) its own signature or certificate."""
+    entry, history = bundle.issuance.header, bundle.issuance.history
+    if history is None:
+        return _trust_header(t, entry, "issuance")
+    vouched = _vouched_header(t, recent, entry, history)
+    return vouched, f"its hash in the history at height {recent.height}"
 
 
 def _vouched_header(
@@ -378,12 +384,9 @@ def verify_issuance_header(
     t = _Trust(trust, peers, require_finality)
     try:
         recent, _ = _trust_header(t, bundle.header, "recent")
-        issued = bundle.issuance
-        if issued.header == bundle.header:
+        if bundle.issuance.header == bundle.header:
             return recent
-        if issued.history is None:
-            return _trust_header(t, issued.header, "issuance")[0]
-        return _vouched_header(t, recent, issued.header, issued.history)
+        return _trust_issuance(t, bundle, recent)[0]
     except _Fail as failed:
         raise UntrustedHeader(failed.reason, reason_code=failed.code) from None
 

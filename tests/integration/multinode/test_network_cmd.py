@@ -49,6 +49,8 @@ def test_up_status_down(network_dir: Path) -> None:
     again = run_cli("network", "up", "--dir", str(network_dir), "--json")  # all running: no-op
     assert again.returncode == 0, again.stderr + again.stdout
     assert {n: read_pid(pid_path(network_dir, n)) for n in NAMES} == pids
+    tls = run_cli("network", "up", "--dir", str(network_dir), "--tls", "--json")
+    assert tls.returncode != 0 and "new networks only" in tls.stdout + tls.stderr
 
     down = run_cli("network", "down", "--dir", str(network_dir), "--json")
     assert down.returncode == 0, down.stderr

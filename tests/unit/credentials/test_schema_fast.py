@@ -34,9 +34,7 @@ _value: Any = st.recursive(
 
 def _agree(schema: SubjectSchema, reference: Any, subject: Any) -> None:
     fast = schema.get_errors(subject)
-    slow = sorted(
-        ({"path": e.json_path} for e in reference.iter_errors(subject)), key=lambda e: e["path"]
-    )
+    slow = [e.json_path for e in reference.iter_errors(subject)]
     assert (fast == []) == (slow == []), (subject, fast, slow)
 
 
